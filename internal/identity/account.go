@@ -1,0 +1,350 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"pelote/internal/store"
+)
+
+// State is an account's life-cycle state.
+type State string
+
+// Account states. Pending accounts exist but cannot log in yet (sign-up with
+// approval or e-mail verification uses it).
+const (
+	Active   State = "active"
+	Disabled State = "disabled"
+	Pending  State = "pending"
+)
+
+// Account is what logs in.
+type Account struct {
+	ID          int64     `json:"id"`
+	Username    string    `json:"username"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Locale      string    `json:"locale"`
+	State       State     `json:"state"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	// Groups are the account's group names, filled by the calls that say so.
+	Groups []string `json:"groups,omitempty"`
+}
+
+// NewAccount is what it takes to create an account.
+type NewAccount struct {
+	Username    string
+	Email       string
+	DisplayName string
+	Locale      string
+	Password    string
+	State       State
+	// Admin puts the account in the admin group.
+	Admin bool
+}
+
+const accountCols = `id, username, email, display_name, locale, state, created_at, updated_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var created, updated int64
+	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated)
+	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
+	return a, err
+}
+
+// validate normalizes n and reports every invalid field at once.
+func (n *NewAccount) validate() error {
+	var errs []error
+	var err error
+	if n.Username, err = NormalizeName("username", n.Username); err != nil {
+		errs = append(errs, err)
+	}
+	if n.Email, err = NormalizeEmail(n.Email); err != nil {
+		errs = append(errs, err)
+	}
+	if n.DisplayName, err = checkDisplayName(n.DisplayName); err != nil {
+		errs = append(errs, err)
+	}
+	if n.Locale == "" {
+		n.Locale = "en"
+	}
+	if n.Locale, err = checkLocale(n.Locale); err != nil {
+		errs = append(errs, err)
+	}
+	if err := CheckPassword(n.Password); err != nil {
+		errs = append(errs, err)
+	}
+	switch n.State {
+	case "":
+		n.State = Active
+	case Active, Disabled, Pending:
+	default:
+		errs = append(errs, invalid("state", "must be active, disabled or pending"))
+	}
+	return errors.Join(errs...)
+}
+
+// CreateAccount validates n, hashes its password and stores it. A taken
+// username or e-mail gives store.ErrConflict.
+func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, error) {
+	if err := n.validate(); err != nil {
+		return Account{}, fmt.Errorf("identity: create account: %w", err)
+	}
+	hash, err := s.hasher.Hash(ctx, n.Password)
+	if err != nil {
+		return Account{}, fmt.Errorf("identity: create account: %w", err)
+	}
+	var a Account
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		a, err = insertAccount(ctx, tx, n, hash, s.now())
+		return err
+	})
+	return a, err
+}
+
+func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash string, now int64) (Account, error) {
+	// Looked up first to name the taken field; the unique indexes still
+	// decide under a race.
+	if err := accountConflict(ctx, q, n); err != nil {
+		return Account{}, err
+	}
+	row := q.QueryRow(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, locale, state, created_at, updated_at, password_changed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+accountCols,
+		n.Username, n.Email, n.DisplayName, hash, n.Locale, n.State, now, now, now)
+	a, err := scanAccount(row)
+	if err != nil {
+		if store.IsUniqueViolation(err) {
+			return Account{}, fmt.Errorf("identity: username %q or its e-mail address is taken: %w", n.Username, store.ErrConflict)
+		}
+		return Account{}, fmt.Errorf("identity: create account %q: %w", n.Username, err)
+	}
+	if n.Admin {
+		if _, err := q.Exec(ctx, `INSERT INTO group_members (group_id, account_id) SELECT id, ? FROM account_groups WHERE name = 'admin'`, a.ID); err != nil {
+			return Account{}, fmt.Errorf("identity: make %q admin: %w", n.Username, err)
+		}
+		a.Groups = []string{"admin"}
+	}
+	return a, nil
+}
+
+// accountConflict says which of username and e-mail is taken, if any.
+func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
+	var byName, byEmail int
+	err := q.QueryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM accounts WHERE username = ?),
+		(SELECT COUNT(*) FROM accounts WHERE lower(email) = lower(?))`, n.Username, n.Email).Scan(&byName, &byEmail)
+	switch {
+	case err != nil:
+		return fmt.Errorf("identity: check account %q: %w", n.Username, err)
+	case byName > 0:
+		return fmt.Errorf("identity: username %q is taken: %w", n.Username, store.ErrConflict)
+	case byEmail > 0:
+		return fmt.Errorf("identity: e-mail address %q is used by another account: %w", n.Email, store.ErrConflict)
+	}
+	return nil
+}
+
+// Account returns the account called username, with its groups.
+func (s *Store) Account(ctx context.Context, username string) (Account, error) {
+	a, err := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("identity: account %q: %w", username, err)
+	}
+	a.Groups, err = s.groupsOf(ctx, a.ID)
+	return a, err
+}
+
+// AccountByID returns the account with id, with its groups.
+func (s *Store) AccountByID(ctx context.Context, id int64) (Account, error) {
+	a, err := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, fmt.Errorf("identity: account #%d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("identity: account #%d: %w", id, err)
+	}
+	a.Groups, err = s.groupsOf(ctx, a.ID)
+	return a, err
+}
+
+// AccountQuery selects accounts for a listing.
+type AccountQuery struct {
+	// Search matches a part of the username, e-mail or display name.
+	Search string
+	// State keeps only accounts in this state when set.
+	State State
+	// Limit caps the result (0: no cap); Offset skips for paging.
+	Limit, Offset int
+}
+
+// Accounts lists accounts by username.
+func (s *Store) Accounts(ctx context.Context, q AccountQuery) ([]Account, error) {
+	query := `SELECT ` + accountCols + ` FROM accounts WHERE 1 = 1`
+	var args []any
+	if q.Search != "" {
+		like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
+		query += ` AND (username LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(display_name) LIKE ? ESCAPE '\')`
+		args = append(args, like, like, like)
+	}
+	if q.State != "" {
+		query += ` AND state = ?`
+		args = append(args, q.State)
+	}
+	query += ` ORDER BY username`
+	if q.Limit > 0 {
+		query += ` LIMIT ? OFFSET ?`
+		args = append(args, q.Limit, q.Offset)
+	}
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("identity: list accounts: %w", err)
+	}
+	defer rows.Close()
+	out := []Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("identity: list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// CountAccounts counts all accounts.
+func (s *Store) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("identity: count accounts: %w", err)
+	}
+	return n, nil
+}
+
+// AccountUpdate changes the fields that are not nil.
+type AccountUpdate struct {
+	Email       *string
+	DisplayName *string
+	Locale      *string
+}
+
+// UpdateAccount applies u to the account with id.
+func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) (Account, error) {
+	var errs []error
+	if u.Email != nil {
+		e, err := NormalizeEmail(*u.Email)
+		errs, u.Email = append(errs, err), &e
+	}
+	if u.DisplayName != nil {
+		d, err := checkDisplayName(*u.DisplayName)
+		errs, u.DisplayName = append(errs, err), &d
+	}
+	if u.Locale != nil {
+		l, err := checkLocale(*u.Locale)
+		errs, u.Locale = append(errs, err), &l
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Account{}, fmt.Errorf("identity: update account: %w", err)
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE accounts SET email = COALESCE(?, email), display_name = COALESCE(?, display_name),
+			locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`, u.Email, u.DisplayName, u.Locale, s.now(), id)
+		if err != nil {
+			if store.IsUniqueViolation(err) {
+				return fmt.Errorf("identity: e-mail address %q is used by another account: %w", *u.Email, store.ErrConflict)
+			}
+			return fmt.Errorf("identity: update account #%d: %w", id, err)
+		}
+		return mustAffect(res, fmt.Sprintf("account #%d", id))
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return s.AccountByID(ctx, id)
+}
+
+// SetState enables or disables an account. Disabling ends its sessions; the
+// last active administrator cannot be disabled.
+func (s *Store) SetState(ctx context.Context, username string, state State) error {
+	if state != Active && state != Disabled && state != Pending {
+		return fmt.Errorf("identity: set state: %w", invalid("state", "must be active, disabled or pending"))
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		id, err := lockAccount(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if state != Active {
+			if err := refuseLastAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = ?`, id); err != nil {
+				return fmt.Errorf("identity: end sessions of %q: %w", username, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET state = ?, updated_at = ? WHERE id = ?`, state, s.now(), id); err != nil {
+			return fmt.Errorf("identity: set state of %q: %w", username, err)
+		}
+		return nil
+	})
+}
+
+// lockAccount finds an account by name and takes a write lock on its row
+// (a no-op update: portable, and a row lock on PostgreSQL).
+func lockAccount(ctx context.Context, tx *store.Tx, username string) (int64, error) {
+	name := strings.ToLower(strings.TrimSpace(username))
+	var id int64
+	err := tx.QueryRow(ctx, `UPDATE accounts SET updated_at = updated_at WHERE username = ? RETURNING id`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("identity: account %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("identity: account %q: %w", name, err)
+	}
+	return id, nil
+}
+
+// refuseLastAdmin fails when id is the only active member of "admin". It
+// locks the admin group row first so two concurrent removals cannot both
+// pass the check.
+func refuseLastAdmin(ctx context.Context, tx *store.Tx, id int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE account_groups SET description = description WHERE name = 'admin'`); err != nil {
+		return fmt.Errorf("identity: lock admin group: %w", err)
+	}
+	var isAdmin, others int
+	err := tx.QueryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM group_members m JOIN account_groups g ON g.id = m.group_id WHERE g.name = 'admin' AND m.account_id = ?),
+		(SELECT COUNT(*) FROM group_members m JOIN account_groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id
+		  WHERE g.name = 'admin' AND a.state = 'active' AND m.account_id <> ?)`, id, id).Scan(&isAdmin, &others)
+	if err != nil {
+		return fmt.Errorf("identity: count admins: %w", err)
+	}
+	if isAdmin > 0 && others == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+func mustAffect(res interface{ RowsAffected() (int64, error) }, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("identity: %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("identity: %s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}

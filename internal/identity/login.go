@@ -1,0 +1,89 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"pelote/internal/store"
+)
+
+// Authenticate checks a username and password. Whether the username exists
+// or not, it costs one argon2id verification and answers ErrBadCredentials,
+// so neither timing nor message tells which accounts exist. The state is
+// revealed only to someone who knew the password.
+func (s *Store) Authenticate(ctx context.Context, username, password string) (Account, error) {
+	name := strings.ToLower(strings.TrimSpace(username))
+	var hash string
+	var a Account
+	var created, updated int64
+	err := s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name).
+		Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated, &hash)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash == "") {
+		_, _, _ = s.hasher.Verify(ctx, password, s.dummyHash)
+		return Account{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("identity: authenticate: %w", err)
+	}
+	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
+	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return Account{}, fmt.Errorf("identity: authenticate %q: %w", name, err)
+	}
+	if !ok {
+		return Account{}, ErrBadCredentials
+	}
+	switch a.State {
+	case Disabled:
+		return Account{}, ErrDisabled
+	case Pending:
+		return Account{}, ErrPending
+	}
+	if rehash {
+		// New parameters apply at the next successful login; a failure here
+		// must not block the login, the old hash stays valid.
+		if h, err := s.hasher.Hash(ctx, password); err == nil {
+			_, _ = s.db.Exec(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?`, h, a.ID, hash)
+		}
+	}
+	a.Groups, err = s.groupsOf(ctx, a.ID)
+	return a, err
+}
+
+// SetPassword replaces an account's password (an administrator's reset or
+// the CLI) and ends all its sessions but keepSession (0: none).
+func (s *Store) SetPassword(ctx context.Context, username, password string, keepSession int64) error {
+	if err := CheckPassword(password); err != nil {
+		return fmt.Errorf("identity: set password: %w", err)
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("identity: set password: %w", err)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		id, err := lockAccount(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`, hash, now, now, id); err != nil {
+			return fmt.Errorf("identity: set password of %q: %w", username, err)
+		}
+		// A changed password must shut out whoever else held a session.
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = ? AND id <> ?`, id, keepSession); err != nil {
+			return fmt.Errorf("identity: end sessions of %q: %w", username, err)
+		}
+		return nil
+	})
+}
+
+// ChangePassword is the member's own change: it needs the current password.
+func (s *Store) ChangePassword(ctx context.Context, username, current, next string, keepSession int64) error {
+	if _, err := s.Authenticate(ctx, username, current); err != nil {
+		return err
+	}
+	return s.SetPassword(ctx, username, next, keepSession)
+}

@@ -1,0 +1,63 @@
+package identity
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// nameRE is the shape of usernames, profile, group and service names: what
+// LDAP DNs, Unix accounts and most hosted apps accept without escaping.
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// NormalizeName lower-cases and trims a name and checks its shape.
+func NormalizeName(field, s string) (string, error) {
+	n := strings.ToLower(strings.TrimSpace(s))
+	if n == "" {
+		return "", invalid(field, "must not be empty")
+	}
+	if !nameRE.MatchString(n) {
+		return "", invalid(field, "use 1 to 64 letters a-z, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	return n, nil
+}
+
+// NormalizeEmail checks that s is one bare address (no display name).
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", invalid("email", "must not be empty")
+	}
+	if len(s) > 254 {
+		return "", invalid("email", "is longer than 254 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", invalid("email", "is not an e-mail address like name@example.org")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || !strings.Contains(s[at+1:], ".") {
+		return "", invalid("email", "needs a domain like example.org after the @")
+	}
+	return s, nil
+}
+
+// checkDisplayName bounds a free-text name.
+func checkDisplayName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 128 || strings.ContainsAny(s, "\x00\r\n") {
+		return "", invalid("display_name", "must be one line of at most 128 characters")
+	}
+	return s, nil
+}
+
+// localeRE accepts "fr" or "pt-BR"; which locales exist is the UI's business.
+var localeRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z]{2})?$`)
+
+func checkLocale(s string) (string, error) {
+	if !localeRE.MatchString(s) {
+		return "", invalid("locale", "must be a language tag such as en or fr")
+	}
+	return s, nil
+}

@@ -1,0 +1,95 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"strings"
+	"time"
+
+	"pelote/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Migrations are the identity tables, for store.DB.Migrate.
+func Migrations() store.Migrations { return store.Migrations{Owner: "identity", FS: migrations} }
+
+// Store is the SQL implementation of accounts, profiles, groups, sessions and
+// setup links, on either engine.
+type Store struct {
+	db     *store.DB
+	hasher *Hasher
+	// Now and Rand are injected so tests control time and randomness.
+	Now  func() time.Time
+	Rand io.Reader
+	// Sessions sets session lifetimes.
+	Sessions SessionPolicy
+	// dummyHash is verified when a username is unknown, so that a wrong
+	// username costs the same time as a wrong password.
+	dummyHash string
+}
+
+// SessionPolicy bounds how long a web session lives.
+type SessionPolicy struct {
+	// Idle ends a session not used for this long.
+	Idle time.Duration
+	// Absolute ends a session this long after login, used or not.
+	Absolute time.Duration
+}
+
+// DefaultSessions keeps a member signed in across a working week and forces
+// a new login once a month.
+var DefaultSessions = SessionPolicy{Idle: 72 * time.Hour, Absolute: 30 * 24 * time.Hour}
+
+// NewStore returns a Store over a migrated db.
+func NewStore(db *store.DB, hasher *Hasher) *Store {
+	s := &Store{db: db, hasher: hasher, Now: time.Now, Rand: rand.Reader, Sessions: DefaultSessions}
+	// A hash of a random password: never matches, costs one real verification.
+	s.dummyHash, _ = hasher.Hash(context.Background(), rand.Text())
+	return s
+}
+
+// Hasher returns the password hasher, for benchmarks and other domains.
+func (s *Store) Hasher() *Hasher { return s.hasher }
+
+func (s *Store) now() int64 { return s.Now().UTC().Unix() }
+
+// newToken returns a 256-bit random token for a URL or cookie, and the hash
+// under which it is stored.
+func (s *Store) newToken() (token, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(s.Rand, b); err != nil {
+		return "", "", err
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func unix(t int64) time.Time { return time.Unix(t, 0).UTC() }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// prefixed qualifies a comma-separated column list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, p := range parts {
+		parts[i] = alias + p
+	}
+	return strings.Join(parts, ", ")
+}
