@@ -1,0 +1,180 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"pelote/internal/identity"
+)
+
+// Config is everything `pelote serve` and the admin verbs can be told.
+type Config struct {
+	// Listen is the address of the web server (UI, APIs, health checks).
+	Listen string `yaml:"listen"`
+	// URL is the public base URL people and applications use to reach Pelote.
+	URL string `yaml:"url"`
+	// Data is the data directory: the SQLite database and local secrets.
+	Data string `yaml:"data"`
+	// Database is empty for SQLite in the data directory, a sqlite://PATH, or
+	// a postgres:// URL for several nodes sharing one database.
+	Database string `yaml:"database"`
+	// TLSCert and TLSKey make Pelote serve HTTPS itself (PEM files).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// Session sets web session lifetimes.
+	Session Session `yaml:"session"`
+	// Password sets the argon2id cost of new password hashes.
+	Password Password `yaml:"password"`
+	// Login sets the limits on failed logins.
+	Login Login `yaml:"login"`
+}
+
+// Session lifetimes.
+type Session struct {
+	// Idle ends a session unused for this long (e.g. 72h).
+	Idle Duration `yaml:"idle"`
+	// Absolute ends a session this long after login (e.g. 720h).
+	Absolute Duration `yaml:"absolute"`
+}
+
+// Password hashing cost (argon2id).
+type Password struct {
+	MemoryKiB uint32 `yaml:"memory_kib"`
+	Time      uint32 `yaml:"time"`
+	Threads   uint8  `yaml:"threads"`
+}
+
+// Login failure limits: past them, logins are refused for the window.
+type Login struct {
+	// PerAccount is how many failed logins one account may take per window.
+	PerAccount int `yaml:"per_account"`
+	// PerAddress is how many failed logins one client address may make per
+	// window, across all accounts.
+	PerAddress int `yaml:"per_address"`
+	// Window is the period the counts are kept for (e.g. 15m).
+	Window Duration `yaml:"window"`
+}
+
+// Duration is a time.Duration written as "90s", "15m", "72h".
+type Duration time.Duration
+
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like 15m or 72h", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Default returns the configuration with no file, variable or flag.
+func Default() Config {
+	return Config{
+		Listen:   "127.0.0.1:8080",
+		URL:      "http://localhost:8080",
+		Data:     "./pelote-data",
+		LogLevel: "info",
+		Session: Session{
+			Idle:     Duration(identity.DefaultSessions.Idle),
+			Absolute: Duration(identity.DefaultSessions.Absolute),
+		},
+		Password: Password{
+			MemoryKiB: identity.DefaultArgon2.MemoryKiB,
+			Time:      identity.DefaultArgon2.Time,
+			Threads:   identity.DefaultArgon2.Threads,
+		},
+		Login: Login{PerAccount: 10, PerAddress: 50, Window: Duration(15 * time.Minute)},
+	}
+}
+
+// Argon2 returns the password parameters for identity.
+func (c Config) Argon2() identity.Argon2Params {
+	return identity.Argon2Params{MemoryKiB: c.Password.MemoryKiB, Time: c.Password.Time, Threads: c.Password.Threads}
+}
+
+// Sessions returns the session policy for identity.
+func (c Config) Sessions() identity.SessionPolicy {
+	return identity.SessionPolicy{Idle: time.Duration(c.Session.Idle), Absolute: time.Duration(c.Session.Absolute)}
+}
+
+// Validate checks every value and reports all problems together.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", describe(key), fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.Listen)
+	}
+	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("url", "%q is not an absolute http(s) URL without query (e.g. https://id.example.org)", c.URL)
+	}
+	if c.Data == "" {
+		bad("data", "must name a directory")
+	}
+	if d := c.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") && !strings.HasPrefix(d, "sqlite://") {
+		bad("database", "must be empty (SQLite in the data directory), sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert", "tls_cert and tls_key go together: set both or neither")
+	}
+	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+		if f.path != "" {
+			if _, err := os.Stat(f.path); err != nil {
+				bad(f.key, "cannot read %q: %v", f.path, errors.Unwrap(err))
+			}
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			bad("trusted_proxies", "%q is neither an address nor a CIDR range (e.g. 10.0.0.0/8)", p)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.Session.Idle <= 0 || c.Session.Absolute <= 0 {
+		bad("session.idle", "session durations must be positive")
+	} else if c.Session.Idle > c.Session.Absolute {
+		bad("session.idle", "must not exceed session.absolute (%v)", time.Duration(c.Session.Absolute))
+	}
+	if err := c.Argon2().Validate(); err != nil {
+		bad("password.memory_kib", "%v", err)
+	}
+	if c.Login.PerAccount < 1 || c.Login.PerAddress < 1 {
+		bad("login.per_account", "login limits must be at least 1")
+	}
+	if c.Login.Window <= 0 {
+		bad("login.window", "must be a positive duration like 15m")
+	}
+	return errors.Join(errs...)
+}
+
+// ParsePrefix reads an address (as a single-address range) or a CIDR range.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}

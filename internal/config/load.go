@@ -1,0 +1,199 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// key is one setting reachable from the environment and the command line.
+type key struct {
+	name string // as in the YAML file, dotted for nested keys
+	help string
+	// common keys are accepted by every verb; the others by serve only.
+	common bool
+	set    func(c *Config, v string) error
+}
+
+func (k key) env() string  { return "PELOTE_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(k.name)) }
+func (k key) flag() string { return strings.NewReplacer(".", "-", "_", "-").Replace(k.name) }
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func dur(p func(*Config) *Duration) func(*Config, string) error {
+	return func(c *Config, v string) error { return p(c).UnmarshalText([]byte(v)) }
+}
+
+func integer[T ~int | ~uint32 | ~uint8](p func(*Config) *T) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*p(c) = T(n)
+		if uint64(*p(c)) != n {
+			return fmt.Errorf("%q is too large", v)
+		}
+		return nil
+	}
+}
+
+var keys = []key{
+	{name: "data", common: true, help: "data directory (SQLite database, local secrets)", set: str(func(c *Config) *string { return &c.Data })},
+	{name: "database", common: true, help: "database URL: empty for SQLite in the data directory, or postgres://…", set: str(func(c *Config) *string { return &c.Database })},
+	{name: "listen", help: "address of the web server", set: str(func(c *Config) *string { return &c.Listen })},
+	{name: "url", help: "public base URL", set: str(func(c *Config) *string { return &c.URL })},
+	{name: "tls_cert", help: "PEM certificate to serve HTTPS directly", set: str(func(c *Config) *string { return &c.TLSCert })},
+	{name: "tls_key", help: "PEM private key to serve HTTPS directly", set: str(func(c *Config) *string { return &c.TLSKey })},
+	{name: "trusted_proxies", help: "comma-separated addresses or CIDR ranges of reverse proxies", set: func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+		return nil
+	}},
+	{name: "log_level", common: true, help: "debug, info, warn or error", set: str(func(c *Config) *string { return &c.LogLevel })},
+	{name: "session.idle", help: "end sessions unused for this long", set: dur(func(c *Config) *Duration { return &c.Session.Idle })},
+	{name: "session.absolute", help: "end sessions this long after login", set: dur(func(c *Config) *Duration { return &c.Session.Absolute })},
+	{name: "password.memory_kib", common: true, help: "argon2id memory cost in KiB", set: integer(func(c *Config) *uint32 { return &c.Password.MemoryKiB })},
+	{name: "password.time", common: true, help: "argon2id passes", set: integer(func(c *Config) *uint32 { return &c.Password.Time })},
+	{name: "password.threads", common: true, help: "argon2id lanes", set: integer(func(c *Config) *uint8 { return &c.Password.Threads })},
+	{name: "login.per_account", help: "failed logins allowed per account per window", set: integer(func(c *Config) *int { return &c.Login.PerAccount })},
+	{name: "login.per_address", help: "failed logins allowed per client address per window", set: integer(func(c *Config) *int { return &c.Login.PerAddress })},
+	{name: "login.window", help: "period of the login limits", set: dur(func(c *Config) *Duration { return &c.Login.Window })},
+}
+
+// describe names a key the three ways a person can set it.
+func describe(name string) string {
+	for _, k := range keys {
+		if k.name == name {
+			return fmt.Sprintf("%s (%s, --%s)", k.name, k.env(), k.flag())
+		}
+	}
+	return name
+}
+
+// Flags binds the configuration flags of a verb to fs: the common ones for
+// every verb, all of them for serve. Call Load with the result after parsing.
+type Flags struct {
+	fs   *flag.FlagSet
+	file *string
+}
+
+// BindFlags registers --config and the key flags on fs.
+func BindFlags(fs *flag.FlagSet, serve bool) *Flags {
+	f := &Flags{fs: fs, file: fs.String("config", "", "YAML configuration file (or PELOTE_CONFIG)")}
+	for _, k := range keys {
+		if k.common || serve {
+			fs.String(k.flag(), "", k.help+" ("+k.env()+")")
+		}
+	}
+	return f
+}
+
+// Load builds the configuration from defaults, the file, env (as from
+// os.Environ) and the flags that were set, then validates it.
+func (f *Flags) Load(env []string) (Config, error) {
+	set := map[string]string{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = fl.Value.String() })
+	return load(*f.file, env, set)
+}
+
+func load(file string, env []string, flags map[string]string) (Config, error) {
+	c := Default()
+	vars, err := environ(env)
+	if err != nil {
+		return c, err
+	}
+	if file == "" {
+		file = vars["PELOTE_CONFIG"]
+	}
+	if file != "" {
+		if err := readFile(&c, file); err != nil {
+			return c, err
+		}
+	}
+	var errs []error
+	for _, k := range keys {
+		if v, ok := vars[k.env()]; ok {
+			if err := k.set(&c, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %v", describe(k.name), err))
+			}
+		}
+	}
+	for _, k := range keys {
+		if v, ok := flags[k.flag()]; ok {
+			if err := k.set(&c, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %v", describe(k.name), err))
+			}
+		}
+	}
+	if err := errors.Join(append(errs, c.Validate())...); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// environ keeps the PELOTE_* variables, resolves PELOTE_X_FILE (a secret in
+// a file, as container secrets are mounted) and refuses unknown names: a
+// typo in PELOTE_DATABASE must not silently start on SQLite.
+func environ(env []string) (map[string]string, error) {
+	known := map[string]bool{"PELOTE_CONFIG": true}
+	for _, k := range keys {
+		known[k.env()] = true
+	}
+	vars := map[string]string{}
+	var unknown []string
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "PELOTE_") || strings.HasPrefix(name, "PELOTE_TEST_") {
+			continue
+		}
+		if base, ok := strings.CutSuffix(name, "_FILE"); ok && known[base] {
+			b, err := os.ReadFile(value)
+			if err != nil {
+				return nil, fmt.Errorf("config: %s: cannot read %q: %v", name, value, errors.Unwrap(err))
+			}
+			vars[base] = strings.TrimRight(string(b), "\r\n")
+			continue
+		}
+		if !known[name] {
+			unknown = append(unknown, name)
+			continue
+		}
+		if _, fromFile := vars[name]; !fromFile {
+			vars[name] = value
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("config: unknown environment variable %s (see the configuration reference in README.md)", strings.Join(unknown, ", "))
+	}
+	return vars, nil
+}
+
+// readFile decodes the YAML file over c, refusing unknown keys.
+func readFile(c *Config, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: cannot read %s: %v (check --config)", path, errors.Unwrap(err))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: %s: %s (keys are listed in the configuration reference in README.md)", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
