@@ -22,7 +22,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Ac
 	err := s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name).
 		Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated, &hash)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash == "") {
-		_, _, _ = s.hasher.Verify(ctx, password, s.dummyHash)
+		_, _, _ = s.hasher.Verify(ctx, password, s.dummy(ctx))
 		return Account{}, ErrBadCredentials
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"pelote/internal/store"
@@ -31,7 +32,9 @@ type Store struct {
 	// Sessions sets session lifetimes.
 	Sessions SessionPolicy
 	// dummyHash is verified when a username is unknown, so that a wrong
-	// username costs the same time as a wrong password.
+	// username costs the same time as a wrong password. Made on first use:
+	// CLI verbs that never log anyone in should not pay for it.
+	dummyOnce sync.Once
 	dummyHash string
 }
 
@@ -49,10 +52,14 @@ var DefaultSessions = SessionPolicy{Idle: 72 * time.Hour, Absolute: 30 * 24 * ti
 
 // NewStore returns a Store over a migrated db.
 func NewStore(db *store.DB, hasher *Hasher) *Store {
-	s := &Store{db: db, hasher: hasher, Now: time.Now, Rand: rand.Reader, Sessions: DefaultSessions}
-	// A hash of a random password: never matches, costs one real verification.
-	s.dummyHash, _ = hasher.Hash(context.Background(), rand.Text())
-	return s
+	return &Store{db: db, hasher: hasher, Now: time.Now, Rand: rand.Reader, Sessions: DefaultSessions}
+}
+
+// dummy returns a hash of a random password: it never matches and costs one
+// real verification.
+func (s *Store) dummy(ctx context.Context) string {
+	s.dummyOnce.Do(func() { s.dummyHash, _ = s.hasher.Hash(context.WithoutCancel(ctx), rand.Text()) })
+	return s.dummyHash
 }
 
 // Hasher returns the password hasher, for benchmarks and other domains.

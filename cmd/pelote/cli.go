@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"pelote/internal/config"
+	"pelote/internal/identity"
+	"pelote/internal/store"
+)
+
+// Exit codes: 0 done, 1 failed, 2 the command line was wrong.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the VCS revision recorded by the Go toolchain is used.
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}
+
+// cli is one invocation: its streams and environment.
+type cli struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	env    []string
+}
+
+// usageError is a wrong command line: printed with a hint, exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `Usage: pelote COMMAND [ARGS] [FLAGS]
+
+Commands:
+  serve                                  run the web server and background work
+  user add NAME --email E [--admin] [--name N] [--locale L] --password-stdin
+  user list [--search S] [--state S]     list accounts
+  user show NAME                         one account with groups and profiles
+  user disable|enable NAME               block or allow logins (ends sessions)
+  user passwd NAME --password-stdin      set a new password (ends sessions)
+  group add NAME [--description D]       create a group
+  group list                             list groups
+  group show NAME                        a group and its members
+  group rm NAME                          delete a group
+  group member add|rm GROUP USER         manage membership
+  service add NAME [--quota N] [--extra refuse|approval]
+  service set NAME [--quota N] [--extra refuse|approval]
+  service list                           list services (profile namespaces)
+  profile add USER SERVICE NAME          give an account a profile (as administrator)
+  profile list [--user U] [--service S] [--pending]
+  profile approve|reject ID              decide on a pending profile
+  version                                print the version
+
+Every command takes --config, --data and --database (or PELOTE_* variables);
+listing commands take --json. Run "pelote COMMAND -h" for its flags.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = c.serve(args[1:])
+	case "user":
+		err = c.user(args[1:])
+	case "group":
+		err = c.group(args[1:])
+	case "service":
+		err = c.service(args[1:])
+	case "profile":
+		err = c.profile(args[1:])
+	case "version", "--version":
+		fmt.Fprintln(stdout, "pelote", buildVersion())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usagef("unknown command %q", args[0])
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "pelote: %v\nRun \"pelote help\" for the list of commands.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "pelote: %v\n", err)
+		return exitFail
+	}
+}
+
+// flags is a verb's flag set with the configuration flags bound.
+type flags struct {
+	*flag.FlagSet
+	conf *config.Flags
+	json *bool
+}
+
+func (c *cli) flags(name string, listing bool) *flags {
+	fs := flag.NewFlagSet("pelote "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	f := &flags{FlagSet: fs, conf: config.BindFlags(fs, name == "serve")}
+	if listing {
+		f.json = fs.Bool("json", false, "print JSON")
+	}
+	return f
+}
+
+// parse parses flags anywhere among the arguments (Go's flag package stops
+// at the first positional one) and checks the positional count.
+func (f *flags) parse(args []string, want int, names string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		if f.NArg() == 0 {
+			break
+		}
+		pos = append(pos, f.Arg(0))
+		args = f.Args()[1:]
+	}
+	if len(pos) != want {
+		return nil, usagef("%s takes %s", f.Name(), names)
+	}
+	return pos, nil
+}
+
+// open loads the configuration and opens the migrated database.
+func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) {
+	cfg, err := f.conf.Load(c.env)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	db, err := store.Open(c.ctx, cfg.Database, cfg.Data)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations()); err != nil {
+		db.Close()
+		return cfg, nil, nil, err
+	}
+	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
+	ids.Sessions = cfg.Sessions()
+	return cfg, db, ids, nil
+}
+
+// readPassword reads one line from standard input: a password never goes on
+// the command line, where other users of the machine can read it.
+func (c *cli) readPassword() (string, error) {
+	r := bufio.NewReaderSize(io.LimitReader(c.stdin, 4096), 4096)
+	line, err := r.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on standard input (pipe it in: printf '%s\\n' \"$PASSWORD\" | pelote …)")
+	}
+	return line, nil
+}
+
+// printJSON writes v as indented JSON.
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

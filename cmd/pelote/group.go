@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+)
+
+func (c *cli) group(args []string) error {
+	if len(args) == 0 {
+		return usagef("group needs a verb: add, list, show, rm, member")
+	}
+	switch args[0] {
+	case "add":
+		return c.groupAdd(args[1:])
+	case "list":
+		return c.groupList(args[1:])
+	case "show":
+		return c.groupShow(args[1:])
+	case "rm":
+		return c.groupRemove(args[1:])
+	case "member":
+		if len(args) < 2 || (args[1] != "add" && args[1] != "rm") {
+			return usagef("group member needs add or rm")
+		}
+		return c.groupMember(args[2:], args[1] == "add")
+	}
+	return usagef("unknown verb group %q", args[0])
+}
+
+func (c *cli) groupAdd(args []string) error {
+	f := c.flags("group add", true)
+	desc := f.String("description", "", "what the group is for")
+	pos, err := f.parse(args, 1, "one group name")
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	g, err := ids.CreateGroup(c.ctx, pos[0], *desc)
+	if err != nil {
+		return err
+	}
+	if *f.json {
+		return c.printJSON(g)
+	}
+	fmt.Fprintf(c.stdout, "created group %s\n", g.Name)
+	return nil
+}
+
+func (c *cli) groupList(args []string) error {
+	f := c.flags("group list", true)
+	if _, err := f.parse(args, 0, "no argument"); err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := ids.Groups(c.ctx)
+	if err != nil {
+		return err
+	}
+	if *f.json {
+		return c.printJSON(list)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tMEMBERS\tDESCRIPTION")
+	for _, g := range list {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", g.Name, g.Members, g.Description)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) groupShow(args []string) error {
+	f := c.flags("group show", true)
+	pos, err := f.parse(args, 1, "one group name")
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	g, err := ids.Group(c.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	members, err := ids.Members(c.ctx, g.Name)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = m.Username
+	}
+	if *f.json {
+		type groupWithMembers struct {
+			Name        string   `json:"name"`
+			Description string   `json:"description"`
+			Members     []string `json:"members"`
+		}
+		return c.printJSON(groupWithMembers{g.Name, g.Description, names})
+	}
+	fmt.Fprintf(c.stdout, "group %s: %s\n", g.Name, g.Description)
+	for _, n := range names {
+		fmt.Fprintf(c.stdout, "  %s\n", n)
+	}
+	return nil
+}
+
+func (c *cli) groupRemove(args []string) error {
+	f := c.flags("group rm", false)
+	pos, err := f.parse(args, 1, "one group name")
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := ids.DeleteGroup(c.ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "deleted group %s\n", pos[0])
+	return nil
+}
+
+func (c *cli) groupMember(args []string, add bool) error {
+	verb := "rm"
+	if add {
+		verb = "add"
+	}
+	f := c.flags("group member "+verb, false)
+	pos, err := f.parse(args, 2, "GROUP USER")
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if add {
+		err = ids.AddMember(c.ctx, pos[0], pos[1])
+	} else {
+		err = ids.RemoveMember(c.ctx, pos[0], pos[1])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "group %s: %s %s\n", pos[0], map[bool]string{true: "added", false: "removed"}[add], pos[1])
+	return nil
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"pelote/internal/config"
+	"pelote/internal/i18n"
+	"pelote/internal/identity"
+	"pelote/internal/store"
+	"pelote/internal/web"
+)
+
+func (c *cli) serve(args []string) error {
+	f := c.flags("serve", false)
+	if _, err := f.parse(args, 0, "no argument"); err != nil {
+		return err
+	}
+	cfg, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log := c.logger(cfg.LogLevel)
+	log.Info("database ready", "database", db.String())
+
+	cat, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	publicURL, _ := url.Parse(cfg.URL) // validated by config
+	var proxies []netip.Prefix
+	for _, p := range cfg.TrustedProxies {
+		pr, _ := config.ParsePrefix(p) // validated by config
+		proxies = append(proxies, pr)
+	}
+	srv, err := web.New(web.Options{
+		PublicURL: publicURL, TrustedProxies: proxies,
+		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
+		Version: buildVersion(),
+	}, ids, db, cat, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (choose another --listen)", cfg.Listen, err)
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls_cert/tls_key: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}})
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	if err := c.announceSetup(ids, cfg.URL); err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	go purgeSessions(ctx, db, ids, log)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	srv.SetReady(true)
+	log.Info("listening", "address", ln.Addr().String(), "url", cfg.URL, "version", buildVersion())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("web server: %w", err)
+	case <-c.ctx.Done():
+	}
+	// Not ready first, so a proxy polling /readyz stops sending traffic,
+	// then let requests in flight finish.
+	srv.SetReady(false)
+	log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// announceSetup prints a single-use link to create the first administrator
+// when no account exists. It goes to standard error, not to the log: it is a
+// secret meant for the person starting Pelote.
+func (c *cli) announceSetup(ids *identity.Store, base string) error {
+	empty, err := ids.NeedsSetup(c.ctx)
+	if err != nil || !empty {
+		return err
+	}
+	token, err := ids.CreateSetupToken(c.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "\nNo account exists yet. Within %v, open this link to create the first administrator:\n\n    %s/setup/%s\n\n(or run: pelote user add NAME --email ADDRESS --admin --password-stdin)\n\n",
+		identity.SetupLinkTTL, base, token)
+	return nil
+}
+
+func (c *cli) logger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// purgeSessions deletes expired sessions every hour on one node only: the
+// node holding the lease. If it dies, another takes the lease when it lapses.
+func purgeSessions(ctx context.Context, db *store.DB, ids *identity.Store, log *slog.Logger) {
+	node := rand.Text()
+	const every, lease = time.Hour, 2 * time.Hour
+	for {
+		ok, err := db.AcquireLease(ctx, "identity.purge_sessions", node, time.Now(), lease)
+		switch {
+		case errors.Is(err, context.Canceled):
+			return
+		case err != nil:
+			log.Warn("session purge: lease", "err", err)
+		case ok:
+			if n, err := ids.PurgeSessions(ctx); err != nil {
+				log.Warn("session purge", "err", err)
+			} else if n > 0 {
+				log.Info("expired sessions purged", "count", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}

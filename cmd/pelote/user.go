@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"pelote/internal/identity"
+)
+
+func (c *cli) user(args []string) error {
+	if len(args) == 0 {
+		return usagef("user needs a verb: add, list, show, disable, enable, passwd")
+	}
+	switch args[0] {
+	case "add":
+		return c.userAdd(args[1:])
+	case "list":
+		return c.userList(args[1:])
+	case "show":
+		return c.userShow(args[1:])
+	case "disable":
+		return c.userState(args[1:], "disable", identity.Disabled)
+	case "enable":
+		return c.userState(args[1:], "enable", identity.Active)
+	case "passwd":
+		return c.userPasswd(args[1:])
+	}
+	return usagef("unknown verb user %q", args[0])
+}
+
+func (c *cli) userAdd(args []string) error {
+	f := c.flags("user add", true)
+	email := f.String("email", "", "primary e-mail address (required)")
+	name := f.String("name", "", "display name")
+	locale := f.String("locale", "en", "language of the account (en, fr)")
+	admin := f.Bool("admin", false, "make the account an administrator")
+	fromStdin := f.Bool("password-stdin", false, "read the password from standard input")
+	pos, err := f.parse(args, 1, "one username")
+	if err != nil {
+		return err
+	}
+	if !*fromStdin {
+		return usagef("user add needs --password-stdin: the password is read from standard input, never from the command line")
+	}
+	if *email == "" {
+		return usagef("user add needs --email")
+	}
+	pw, err := c.readPassword()
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := ids.CreateAccount(c.ctx, identity.NewAccount{Username: pos[0], Email: *email, DisplayName: *name, Locale: *locale, Password: pw, Admin: *admin})
+	if err != nil {
+		return err
+	}
+	if *f.json {
+		return c.printJSON(a)
+	}
+	fmt.Fprintf(c.stdout, "created account %s\n", a.Username)
+	return nil
+}
+
+func (c *cli) userList(args []string) error {
+	f := c.flags("user list", true)
+	search := f.String("search", "", "keep accounts whose username, e-mail or name contains this")
+	state := f.String("state", "", "keep accounts in this state (active, disabled, pending)")
+	if _, err := f.parse(args, 0, "no argument"); err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := ids.Accounts(c.ctx, identity.AccountQuery{Search: *search, State: identity.State(*state)})
+	if err != nil {
+		return err
+	}
+	if *f.json {
+		return c.printJSON(list)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tEMAIL\tSTATE\tNAME")
+	for _, a := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Username, a.Email, a.State, a.DisplayName)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) userShow(args []string) error {
+	f := c.flags("user show", true)
+	pos, err := f.parse(args, 1, "one username")
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := ids.Account(c.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	profiles, err := ids.Profiles(c.ctx, identity.ProfileQuery{Account: a.Username})
+	if err != nil {
+		return err
+	}
+	if *f.json {
+		return c.printJSON(struct {
+			identity.Account
+			Profiles []identity.Profile `json:"profiles"`
+		}{a, profiles})
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
+		a.Username, a.DisplayName, a.Email, a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
+	for _, p := range profiles {
+		fmt.Fprintf(tw, "profile\t%s on %s (%s)\n", p.Name, p.Service, p.State)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) userState(args []string, verb string, state identity.State) error {
+	f := c.flags("user "+verb, false)
+	pos, err := f.parse(args, 1, "one username")
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := ids.SetState(c.ctx, pos[0], state); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "account %s is %s\n", strings.ToLower(pos[0]), state)
+	return nil
+}
+
+func (c *cli) userPasswd(args []string) error {
+	f := c.flags("user passwd", false)
+	fromStdin := f.Bool("password-stdin", false, "read the new password from standard input")
+	pos, err := f.parse(args, 1, "one username")
+	if err != nil {
+		return err
+	}
+	if !*fromStdin {
+		return usagef("user passwd needs --password-stdin: the password is read from standard input, never from the command line")
+	}
+	pw, err := c.readPassword()
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := ids.SetPassword(c.ctx, pos[0], pw, 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "password of %s changed; its sessions are ended\n", strings.ToLower(pos[0]))
+	return nil
+}

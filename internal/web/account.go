@@ -1,0 +1,158 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"pelote/internal/identity"
+)
+
+type accountView struct {
+	page
+	Me             identity.Account
+	Profiles       []identity.Profile
+	Services       []identity.Service
+	Sessions       []identity.Session
+	CurrentSession int64
+}
+
+// accountPage renders the account page with status and the messages already
+// in p (a failed form re-renders the whole page with its error).
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v *visit, p page, status int) {
+	view := &accountView{page: p, Me: v.account, CurrentSession: v.session.ID}
+	var err error
+	if view.Profiles, err = s.ids.Profiles(r.Context(), identity.ProfileQuery{Account: v.account.Username}); err == nil {
+		if view.Services, err = s.ids.Services(r.Context()); err == nil {
+			view.Sessions, err = s.ids.ListSessions(r.Context(), v.account.ID)
+		}
+	}
+	if err != nil {
+		status = s.explain(r, &view.page, err, "err.internal")
+	}
+	s.render(w, r, status, "account", view)
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request, v *visit) {
+	s.accountPage(w, r, v, s.newPage(r, v, "account.title"), http.StatusOK)
+}
+
+// accountDone redirects after a successful change, with a notice key.
+func accountDone(w http.ResponseWriter, r *http.Request, notice string) {
+	http.Redirect(w, r, "/account?ok="+notice, http.StatusSeeOther)
+}
+
+// accountFailed re-renders the account page with err explained.
+func (s *Server) accountFailed(w http.ResponseWriter, r *http.Request, v *visit, err error, conflictKey string) {
+	p := s.newPage(r, v, "account.title")
+	status := s.explain(r, &p, err, conflictKey)
+	s.accountPage(w, r, v, p, status)
+}
+
+func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	email, name, locale := formValue(r, "email"), formValue(r, "display_name"), formValue(r, "locale")
+	if !s.cat.Has(locale) {
+		s.accountFailed(w, r, v, &identity.InvalidError{Field: "locale", Reason: "unknown language"}, "")
+		return
+	}
+	a, err := s.ids.UpdateAccount(r.Context(), v.account.ID, identity.AccountUpdate{Email: &email, DisplayName: &name, Locale: &locale})
+	if err != nil {
+		s.accountFailed(w, r, v, err, "err.email_taken")
+		return
+	}
+	v.account = a
+	accountDone(w, r, "details_saved")
+}
+
+func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	next := r.PostFormValue("new_password")
+	if next != r.PostFormValue("new_password2") {
+		p := s.newPage(r, v, "account.title")
+		p.Errors = []string{p.T("err.password_mismatch")}
+		s.accountPage(w, r, v, p, http.StatusUnprocessableEntity)
+		return
+	}
+	// The current password is checked under the same limit as logins: a
+	// stolen session must not become a password-guessing oracle.
+	if blocked, _ := s.failedByAccount.Blocked(v.account.Username); blocked {
+		p := s.newPage(r, v, "account.title")
+		p.Errors = []string{p.T("err.rate_limited", int(s.opts.LoginWindow.Minutes()))}
+		s.accountPage(w, r, v, p, http.StatusTooManyRequests)
+		return
+	}
+	err := s.ids.ChangePassword(r.Context(), v.account.Username, r.PostFormValue("current_password"), next, v.session.ID)
+	if err != nil {
+		if isBadCredentials(err) {
+			s.failedByAccount.Fail(v.account.Username)
+			p := s.newPage(r, v, "account.title")
+			p.Errors = []string{p.T("err.current_password")}
+			s.accountPage(w, r, v, p, http.StatusUnprocessableEntity)
+			return
+		}
+		s.accountFailed(w, r, v, err, "")
+		return
+	}
+	accountDone(w, r, "password_changed")
+}
+
+func (s *Server) accountAddProfile(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	p, err := s.ids.AddProfile(r.Context(), v.account.Username, formValue(r, "service"), formValue(r, "name"), false)
+	if err != nil {
+		s.accountFailed(w, r, v, err, "err.profile_taken")
+		return
+	}
+	if p.State == identity.ProfilePending {
+		accountDone(w, r, "profile_pending")
+		return
+	}
+	accountDone(w, r, "profile_added")
+}
+
+func (s *Server) accountDeleteProfile(w http.ResponseWriter, r *http.Request, v *visit) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		err = s.ids.DeleteProfile(r.Context(), v.account.ID, id)
+	} else {
+		err = &identity.InvalidError{Field: "profile", Reason: "not a number"}
+	}
+	if err != nil {
+		s.accountFailed(w, r, v, err, "")
+		return
+	}
+	accountDone(w, r, "profile_deleted")
+}
+
+func (s *Server) accountRevokeSession(w http.ResponseWriter, r *http.Request, v *visit) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		err = s.ids.RevokeSession(r.Context(), v.account.ID, id)
+	} else {
+		err = &identity.InvalidError{Field: "session", Reason: "not a number"}
+	}
+	if err != nil {
+		s.accountFailed(w, r, v, err, "")
+		return
+	}
+	if id == v.session.ID {
+		s.clearSession(w)
+		http.Redirect(w, r, "/login?ok=logged_out", http.StatusSeeOther)
+		return
+	}
+	accountDone(w, r, "session_revoked")
+}
+
+func (s *Server) accountRevokeOthers(w http.ResponseWriter, r *http.Request, v *visit) {
+	if err := s.ids.RevokeOtherSessions(r.Context(), v.account.ID, v.session.ID); err != nil {
+		s.accountFailed(w, r, v, err, "")
+		return
+	}
+	accountDone(w, r, "sessions_revoked")
+}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"pelote/internal/identity"
+)
+
+type adminServicesView struct {
+	page
+	Services []identity.Service
+	Form     struct {
+		Name  string
+		Quota int
+		Extra string
+	}
+}
+
+func (s *Server) adminServicesPage(w http.ResponseWriter, r *http.Request, view *adminServicesView, status int) {
+	list, err := s.ids.Services(r.Context())
+	if err != nil {
+		status = s.explain(r, &view.page, err, "err.internal")
+	}
+	view.Services = list
+	s.render(w, r, status, "admin_services", view)
+}
+
+func (s *Server) adminServices(w http.ResponseWriter, r *http.Request, v *visit) {
+	view := &adminServicesView{page: s.newPage(r, v, "admin.services.title")}
+	view.Form.Quota = 1
+	s.adminServicesPage(w, r, view, http.StatusOK)
+}
+
+// serviceForm reads name, quota and extra; a quota that is not a number is
+// reported as an invalid quota.
+func serviceForm(r *http.Request, name string) (identity.Service, error) {
+	q, err := strconv.Atoi(formValue(r, "quota"))
+	if err != nil {
+		return identity.Service{}, &identity.InvalidError{Field: "quota", Reason: "not a number"}
+	}
+	return identity.Service{Name: name, ProfileQuota: q, ExtraProfiles: identity.ExtraProfiles(formValue(r, "extra"))}, nil
+}
+
+func (s *Server) adminCreateService(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	view := &adminServicesView{page: s.newPage(r, v, "admin.services.title")}
+	view.Form.Name, view.Form.Extra = formValue(r, "name"), formValue(r, "extra")
+	view.Form.Quota, _ = strconv.Atoi(formValue(r, "quota"))
+	sv, err := serviceForm(r, view.Form.Name)
+	if err == nil {
+		_, err = s.ids.CreateService(r.Context(), sv)
+	}
+	if err != nil {
+		s.adminServicesPage(w, r, view, s.explain(r, &view.page, err, "err.service_taken"))
+		return
+	}
+	http.Redirect(w, r, "/admin/services?ok=service_saved", http.StatusSeeOther)
+}
+
+func (s *Server) adminUpdateService(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	sv, err := serviceForm(r, r.PathValue("name"))
+	if err == nil {
+		err = s.ids.UpdateService(r.Context(), sv)
+	}
+	if err != nil {
+		view := &adminServicesView{page: s.newPage(r, v, "admin.services.title")}
+		view.Form.Quota = 1
+		s.adminServicesPage(w, r, view, s.explain(r, &view.page, err, ""))
+		return
+	}
+	http.Redirect(w, r, "/admin/services?ok=service_saved", http.StatusSeeOther)
+}
+
+type adminApprovalsView struct {
+	page
+	Pending []identity.Profile
+}
+
+func (s *Server) adminApprovalsPage(w http.ResponseWriter, r *http.Request, view *adminApprovalsView, status int) {
+	list, err := s.ids.Profiles(r.Context(), identity.ProfileQuery{State: identity.ProfilePending})
+	if err != nil {
+		status = s.explain(r, &view.page, err, "err.internal")
+	}
+	view.Pending = list
+	s.render(w, r, status, "admin_approvals", view)
+}
+
+func (s *Server) adminApprovals(w http.ResponseWriter, r *http.Request, v *visit) {
+	s.adminApprovalsPage(w, r, &adminApprovalsView{page: s.newPage(r, v, "admin.approvals.title")}, http.StatusOK)
+}
+
+func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request, v *visit) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	notice := ""
+	switch {
+	case err != nil:
+		err = &identity.InvalidError{Field: "profile", Reason: "not a number"}
+	case r.PathValue("decision") == "approve":
+		err, notice = s.ids.ApproveProfile(r.Context(), id), "profile_approved"
+	case r.PathValue("decision") == "reject":
+		err, notice = s.ids.RejectProfile(r.Context(), id), "profile_rejected"
+	default:
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		view := &adminApprovalsView{page: s.newPage(r, v, "admin.approvals.title")}
+		s.adminApprovalsPage(w, r, view, s.explain(r, &view.page, err, ""))
+		return
+	}
+	s.log.Info("profile decided", "request_id", reqID(r), "by", v.account.ID, "decision", notice)
+	http.Redirect(w, r, "/admin/approvals?ok="+notice, http.StatusSeeOther)
+}

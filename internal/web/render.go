@@ -1,0 +1,202 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"pelote/internal/identity"
+	"pelote/internal/store"
+)
+
+// pageNames are the pages that must exist; New fails without one of them.
+var pageNames = []string{"login", "setup", "account", "admin_accounts", "admin_account", "admin_groups", "admin_group", "admin_services", "admin_approvals", "error"}
+
+type pages struct{ byName map[string]*template.Template }
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+}
+
+func loadPages(fsys fs.FS) (*pages, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: layout: %w", err)
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, n := range pageNames {
+		t, err := template.Must(layout.Clone()).ParseFS(fsys, "templates/"+n+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: page %s: %w", n, err)
+		}
+		p.byName[n] = t
+	}
+	return p, nil
+}
+
+// page is what every view carries: language, who is signed in, messages.
+type page struct {
+	Lang      string
+	Locales   []string
+	Title     string
+	Path      string
+	Account   *identity.Account
+	IsAdmin   bool
+	Notice    string
+	Errors    []string
+	RequestID string
+	Version   string
+	tr        func(key string, args ...any) string
+}
+
+// T translates a message key for the page's language.
+func (p page) T(key string, args ...any) string { return p.tr(key, args...) }
+
+// LocaleName is a language's own name, for the language menu.
+func (p page) LocaleName(l string) string { return p.tr("locale." + l) }
+
+type view interface{ base() *page }
+
+func (p *page) base() *page { return p }
+
+// newPage fills the common part of a view for request r.
+func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
+	lang := s.lang(r, v)
+	p := page{
+		Lang: lang, Locales: s.cat.Locales(), Path: r.URL.Path, RequestID: reqID(r), Version: s.opts.Version,
+		tr: func(key string, args ...any) string { return s.cat.T(lang, key, args...) },
+	}
+	p.Title = p.tr(titleKey)
+	if v != nil {
+		p.Account, p.IsAdmin = &v.account, v.admin
+	}
+	// Notices come back from POST-redirect-GET as ?ok=KEY; only known keys
+	// are shown, so a link cannot put arbitrary text on the page.
+	if ok := r.URL.Query().Get("ok"); ok != "" && s.cat.HasKey("ok."+ok) {
+		p.Notice = p.tr("ok." + ok)
+	}
+	return p
+}
+
+// lang picks the account's language, else the lang cookie, else the
+// browser's preference.
+func (s *Server) lang(r *http.Request, v *visit) string {
+	if v != nil && s.cat.Has(v.account.Locale) {
+		return v.account.Locale
+	}
+	if c, err := r.Cookie("pelote_lang"); err == nil && s.cat.Has(c.Value) {
+		return c.Value
+	}
+	return s.cat.Match(r.Header.Get("Accept-Language"))
+}
+
+// render executes a page into a buffer first, so a template error never
+// leaves half a page on the wire.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		s.log.Error("unknown page", "request_id", reqID(r), "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("render page", "request_id", reqID(r), "page", name, "err", err)
+		http.Error(w, "internal error, request "+reqID(r), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", v.base().Lang)
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+type errorView struct {
+	page
+	Status int
+}
+
+// errorPage renders a whole page with one translated message.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key string, args ...any) {
+	v := &errorView{page: s.newPage(r, nil, "error.title"), Status: status}
+	v.Errors = []string{v.T(key, args...)}
+	s.render(w, r, status, "error", v)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusNotFound, "err.page_not_found")
+}
+
+// explain turns an error into translated messages and a status. Unexpected
+// errors are logged with the request id and shown only as "internal error".
+// conflictKey names what a store.ErrConflict means on this form.
+func (s *Server) explain(r *http.Request, p *page, err error, conflictKey string) int {
+	var msgs []string
+	status := http.StatusUnprocessableEntity
+	for _, e := range flatten(err) {
+		var inv *identity.InvalidError
+		switch {
+		case errors.As(e, &inv):
+			key := "err.invalid." + inv.Field
+			if !s.cat.HasKey(key) {
+				key = "err.invalid"
+			}
+			msgs = append(msgs, p.T(key))
+		case errors.Is(e, store.ErrConflict):
+			msgs, status = append(msgs, p.T(conflictKey)), http.StatusConflict
+		case errors.Is(e, store.ErrNotFound):
+			msgs, status = append(msgs, p.T("err.not_found")), http.StatusNotFound
+		case errors.Is(e, identity.ErrQuotaReached):
+			msgs, status = append(msgs, p.T("err.quota")), http.StatusConflict
+		case errors.Is(e, identity.ErrLastAdmin):
+			msgs, status = append(msgs, p.T("err.last_admin")), http.StatusConflict
+		case errors.Is(e, identity.ErrBadCredentials):
+			msgs, status = append(msgs, p.T("err.bad_credentials")), http.StatusUnauthorized
+		case errors.Is(e, store.ErrUnavailable):
+			s.log.Error("database unavailable", "request_id", reqID(r), "err", e)
+			msgs, status = append(msgs, p.T("err.unavailable", reqID(r))), http.StatusServiceUnavailable
+		default:
+			s.log.Error("request failed", "request_id", reqID(r), "path", r.URL.Path, "err", e)
+			msgs, status = append(msgs, p.T("err.internal", reqID(r))), http.StatusInternalServerError
+		}
+	}
+	p.Errors = append(p.Errors, msgs...)
+	return status
+}
+
+// flatten splits errors.Join results so each invalid field gets a message.
+func flatten(err error) []error {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		var out []error
+		for _, e := range joined.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// formValue returns a trimmed form field.
+func formValue(r *http.Request, name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+
+// parseForm reads the form and answers 413 or 400 itself when it cannot.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.errorPage(w, r, http.StatusRequestEntityTooLarge, "err.too_large")
+		} else {
+			s.errorPage(w, r, http.StatusBadRequest, "err.bad_form")
+		}
+		return false
+	}
+	return true
+}

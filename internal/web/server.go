@@ -1,0 +1,159 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"pelote/internal/i18n"
+	"pelote/internal/identity"
+	"pelote/internal/ratelimit"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options are the plain values web needs from the configuration.
+type Options struct {
+	// PublicURL is the base URL people reach Pelote at; https makes cookies
+	// Secure and __Host- prefixed.
+	PublicURL *url.URL
+	// TrustedProxies are the ranges whose X-Forwarded-* headers are believed.
+	TrustedProxies []netip.Prefix
+	// LoginPerAccount and LoginPerAddress bound failed logins per Window.
+	LoginPerAccount, LoginPerAddress int
+	LoginWindow                      time.Duration
+	// Version is shown in the page footer.
+	Version string
+}
+
+// Pinger is what the health check needs of the database.
+type Pinger interface{ Ping(context.Context) error }
+
+// Server holds the web handlers' dependencies.
+type Server struct {
+	opts  Options
+	ids   *identity.Store
+	db    Pinger
+	cat   *i18n.Catalog
+	log   *slog.Logger
+	pages *pages
+	now   func() time.Time
+
+	failedByAccount *ratelimit.Failures
+	failedByAddress *ratelimit.Failures
+	// ready is false until the server listens and again once it drains.
+	ready atomic.Bool
+	// cookie is the session cookie's name (with __Host- under https).
+	cookie string
+	secure bool
+}
+
+// maxBody caps request bodies: forms here are a few hundred bytes.
+const maxBody = 64 << 10
+
+// New builds the server; it fails if a template is missing or broken.
+func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *slog.Logger) (*Server, error) {
+	p, err := loadPages(templateFS)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, ids: ids, db: db, cat: cat, log: log, pages: p, now: time.Now}
+	s.failedByAccount = ratelimit.NewFailures(opts.LoginPerAccount, opts.LoginWindow, s.clock)
+	s.failedByAddress = ratelimit.NewFailures(opts.LoginPerAddress, opts.LoginWindow, s.clock)
+	s.secure = opts.PublicURL != nil && opts.PublicURL.Scheme == "https"
+	s.cookie = "pelote_session"
+	if s.secure {
+		s.cookie = "__Host-pelote_session"
+	}
+	return s, nil
+}
+
+func (s *Server) clock() time.Time { return s.now() }
+
+// SetReady marks the server ready (or not) for /readyz.
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// Handler returns the full handler stack.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(fmt.Sprintf("web: embedded static files: %v", err)) // cannot happen: embedded at build
+	}
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(24*time.Hour, http.FileServerFS(static))))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /{$}", s.home)
+
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /setup/{token}", s.setupForm)
+	mux.HandleFunc("POST /setup/{token}", s.setup)
+
+	member := func(p string, h func(http.ResponseWriter, *http.Request, *visit)) {
+		mux.Handle(p, s.signedIn(h, false))
+	}
+	admin := func(p string, h func(http.ResponseWriter, *http.Request, *visit)) {
+		mux.Handle(p, s.signedIn(h, true))
+	}
+	member("GET /account", s.account)
+	member("POST /account/details", s.accountDetails)
+	member("POST /account/password", s.accountPassword)
+	member("POST /account/profiles", s.accountAddProfile)
+	member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
+	member("POST /account/sessions/{id}/revoke", s.accountRevokeSession)
+	member("POST /account/sessions/revoke-others", s.accountRevokeOthers)
+
+	admin("GET /admin", func(w http.ResponseWriter, r *http.Request, _ *visit) {
+		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
+	})
+	admin("GET /admin/accounts", s.adminAccounts)
+	admin("POST /admin/accounts", s.adminCreateAccount)
+	admin("GET /admin/accounts/{name}", s.adminAccount)
+	admin("POST /admin/accounts/{name}/state", s.adminAccountState)
+	admin("POST /admin/accounts/{name}/password", s.adminAccountPassword)
+	admin("POST /admin/accounts/{name}/groups", s.adminAccountAddGroup)
+	admin("POST /admin/accounts/{name}/groups/{group}/remove", s.adminAccountRemoveGroup)
+	admin("POST /admin/accounts/{name}/profiles", s.adminAccountAddProfile)
+	admin("GET /admin/groups", s.adminGroups)
+	admin("POST /admin/groups", s.adminCreateGroup)
+	admin("GET /admin/groups/{name}", s.adminGroup)
+	admin("POST /admin/groups/{name}/members", s.adminGroupAddMember)
+	admin("POST /admin/groups/{name}/members/{user}/remove", s.adminGroupRemoveMember)
+	admin("POST /admin/groups/{name}/delete", s.adminDeleteGroup)
+	admin("GET /admin/services", s.adminServices)
+	admin("POST /admin/services", s.adminCreateService)
+	admin("POST /admin/services/{name}", s.adminUpdateService)
+	admin("GET /admin/approvals", s.adminApprovals)
+	admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
+
+	mux.HandleFunc("/", s.notFound)
+
+	var h http.Handler = mux
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.limitBody(h)
+	h = s.securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.requestID(h)
+	return h
+}
+
+func cacheFor(d time.Duration, h http.Handler) http.Handler {
+	v := fmt.Sprintf("public, max-age=%d", int(d.Seconds()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", v)
+		h.ServeHTTP(w, r)
+	})
+}
