@@ -23,7 +23,9 @@ type key struct {
 	set    func(c *Config, v string) error
 }
 
-func (k key) env() string  { return "PELOTE_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(k.name)) }
+func (k key) env() string {
+	return "PELOTE_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(k.name))
+}
 func (k key) flag() string { return strings.NewReplacer(".", "-", "_", "-").Replace(k.name) }
 
 func str(p func(*Config) *string) func(*Config, string) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,6 +16,13 @@ type visit struct {
 	account identity.Account
 	session identity.Session
 	admin   bool
+}
+
+// visitFrom returns the visit signedIn put in the request context, if any,
+// so that error pages keep the person's language and menu.
+func visitFrom(r *http.Request) *visit {
+	v, _ := r.Context().Value(visitKey).(*visit)
+	return v
 }
 
 // currentVisit returns the visit of a valid session cookie, or nil.
@@ -53,6 +61,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *visit), ad
 			s.errorPage(w, r, http.StatusUnauthorized, "err.signed_out")
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), visitKey, v))
 		if admin && !v.admin {
 			s.errorPage(w, r, http.StatusForbidden, "err.not_admin")
 			return

@@ -12,7 +12,10 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	visitKey
+)
 
 // requestID tags each request with a random id, echoed in X-Request-Id and
 // in every log line and error page about it.

@@ -66,6 +66,9 @@ func (p *page) base() *page { return p }
 
 // newPage fills the common part of a view for request r.
 func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
+	if v == nil {
+		v = visitFrom(r)
+	}
 	lang := s.lang(r, v)
 	p := page{
 		Lang: lang, Locales: s.cat.Locales(), Path: r.URL.Path, RequestID: reqID(r), Version: s.opts.Version,

@@ -142,7 +142,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", s.notFound)
 
 	var h http.Handler = mux
-	h = http.NewCrossOriginProtection().Handler(h)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "err.cross_origin")
+	}))
+	h = cop.Handler(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
