@@ -85,13 +85,6 @@ func hashToken(token string) string {
 
 func unix(t int64) time.Time { return time.Unix(t, 0).UTC() }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // prefixed qualifies a comma-separated column list with a table alias.
 func prefixed(alias, cols string) string {
 	parts := strings.Split(cols, ", ")

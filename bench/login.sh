@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Prints logins per second on the web login form with the default argon2id
+# parameters, the raw argon2id rate measured right after in the same process
+# (the physical limit of a login on this machine) and their ratio; then the
+# idle RSS of `pelote serve` after start.
+# Usage: bench/login.sh [benchtime, default 5s]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+benchtime=${1:-5s}
+out=$(go test -run '^$' -bench '^BenchmarkLoginForm$' -benchtime "$benchtime" -count 3 ./internal/web)
+echo "$out" | grep -E '^Benchmark'
+# The median of three runs: this machine is shared and noisy.
+median() { echo "$out" | awk -v m="$1" '/^BenchmarkLoginForm/ { for (i = 1; i < NF; i++) if ($(i+1) == m) print $i }' | sort -g | sed -n 2p; }
+printf 'login form:   %.1f logins/s (median of 3)\n' "$(median logins/s)"
+printf 'raw argon2id: %.1f hashes/s on all cores\n' "$(median raw-hashes/s)"
+printf 'ratio:        %.2f of the argon2id limit (goal >= 0.90)\n' "$(median ratio)"
+bench/idle_rss.sh
