@@ -72,6 +72,48 @@ func BenchmarkLoginForm(b *testing.B) {
 	b.ReportMetric(logins/hashes, "ratio")
 }
 
+// BenchmarkLoginHandler runs the same logins through the same handler
+// stack without a socket: what the server itself spends per login, with no
+// HTTP client sharing the cores. The gap to BenchmarkLoginForm is the cost
+// of the loopback client and connection handling.
+func BenchmarkLoginHandler(b *testing.B) {
+	db := storetest.Open(b, identity.Migrations())
+	ids := identity.NewStore(db, identity.NewHasher(identity.DefaultArgon2))
+	if _, err := ids.CreateAccount(context.Background(), identity.NewAccount{Username: "alice", Email: "alice@example.org", Password: "correct horse battery"}); err != nil {
+		b.Fatal(err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse("http://localhost")
+	srv, err := New(Options{PublicURL: u, LoginPerAccount: 10, LoginPerAddress: 50, LoginWindow: time.Minute}, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	form := url.Values{"username": {"alice"}, "password": {"correct horse battery"}}.Encode()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/login", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusSeeOther {
+				b.Fatal(w.Code)
+			}
+		}
+	})
+	b.StopTimer()
+	logins := float64(b.N) / b.Elapsed().Seconds()
+	hashes := rawArgon2Rate(b.N)
+	b.ReportMetric(logins, "logins/s")
+	b.ReportMetric(hashes, "raw-hashes/s")
+	b.ReportMetric(logins/hashes, "ratio")
+}
+
 // rawArgon2Rate hashes n passwords with the default parameters, one
 // goroutine per core, and returns hashes per second.
 func rawArgon2Rate(n int) float64 {
