@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,10 +26,7 @@ import (
 // runs, then log in as the member, change the password and add a second
 // profile.
 func TestServeEndToEnd(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pelote")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPelote(t)
 	dir := t.TempDir()
 	env := append(os.Environ(), "PELOTE_DATABASE="+storetest.DSN(t), "PELOTE_PASSWORD_MEMORY_KIB=19456")
 	cli := func(stdin string, args ...string) string {
@@ -41,36 +39,10 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return string(out)
 	}
-
-	srv := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
-	srv.Dir, srv.Env = dir, env
-	stderr, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	srv, addr, token := startServe(t, bin, dir, env, "--listen", "127.0.0.1:0")
+	if token == "" {
+		t.Fatal("no setup link printed on an empty database")
 	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-
-	// The setup link comes first, then the listening address.
-	var token, addr string
-	lines := bufio.NewScanner(stderr)
-	setupRE := regexp.MustCompile(`/setup/([A-Za-z0-9_-]{43})`)
-	addrRE := regexp.MustCompile(`msg=listening address=(127\.0\.0\.1:\d+)`)
-	deadline := time.Now().Add(30 * time.Second)
-	for addr == "" && time.Now().Before(deadline) && lines.Scan() {
-		if m := setupRE.FindStringSubmatch(lines.Text()); m != nil {
-			token = m[1]
-		}
-		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	if token == "" || addr == "" {
-		t.Fatalf("no setup link (%q) or address (%q) printed", token, addr)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
 	base := "http://" + addr
 
 	admin := newClient(t, base)
@@ -117,6 +89,72 @@ func TestServeEndToEnd(t *testing.T) {
 	if err := srv.Wait(); err != nil {
 		t.Fatalf("serve did not stop cleanly on SIGTERM: %v", err)
 	}
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+	buildOut  []byte
+)
+
+// buildPelote builds the binary once for all tests of the package.
+func buildPelote(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "pelote-bin-")
+		if buildErr == nil {
+			buildOut, buildErr = exec.Command("go", "build", "-o", filepath.Join(buildDir, "pelote"), ".").CombinedOutput()
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v\n%s", buildErr, buildOut)
+	}
+	return filepath.Join(buildDir, "pelote")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// startServe starts `pelote serve` and returns once it listens, with its
+// address and the setup token it printed (if any). It is killed at the end.
+func startServe(t *testing.T, bin, dir string, env []string, args ...string) (*exec.Cmd, string, string) {
+	t.Helper()
+	srv := exec.Command(bin, append([]string{"serve"}, args...)...)
+	srv.Dir, srv.Env = dir, env
+	stderr, err := srv.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	// The setup link comes first, then the listening address.
+	var token, addr string
+	var seen []string
+	lines := bufio.NewScanner(stderr)
+	setupRE := regexp.MustCompile(`/setup/([A-Za-z0-9_-]{43})`)
+	addrRE := regexp.MustCompile(`msg=listening address=(127\.0\.0\.1:\d+)`)
+	for addr == "" && lines.Scan() {
+		seen = append(seen, lines.Text())
+		if m := setupRE.FindStringSubmatch(lines.Text()); m != nil {
+			token = m[1]
+		}
+		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("serve exited before listening:\n%s", strings.Join(seen, "\n"))
+	}
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	return srv, addr, token
 }
 
 type client struct {

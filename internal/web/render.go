@@ -162,7 +162,9 @@ func (s *Server) explain(r *http.Request, p *page, err error, conflictKey string
 			msgs, status = append(msgs, p.T("err.last_admin")), http.StatusConflict
 		case errors.Is(e, identity.ErrBadCredentials):
 			msgs, status = append(msgs, p.T("err.bad_credentials")), http.StatusUnauthorized
-		case errors.Is(e, store.ErrUnavailable):
+		case errors.Is(e, store.ErrUnavailable) || s.db.Ping(r.Context()) != nil:
+			// An unexpected error while the database does not answer is
+			// the database's doing: say so, the person can retry later.
 			s.log.Error("database unavailable", "request_id", reqID(r), "err", e)
 			msgs, status = append(msgs, p.T("err.unavailable", reqID(r))), http.StatusServiceUnavailable
 		default:
