@@ -187,6 +187,21 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	return cfg, db, ids, nil
 }
 
+// with parses a verb's arguments, opens the database, runs fn on the
+// positional arguments and closes the database.
+func (c *cli) with(f *flags, args []string, want int, names string, fn func(pos []string, ids *identity.Store) error) error {
+	pos, err := f.parse(args, want, names)
+	if err != nil {
+		return err
+	}
+	_, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(pos, ids)
+}
+
 // readPassword reads one line from standard input: a password never goes on
 // the command line, where other users of the machine can read it.
 func (c *cli) readPassword() (string, error) {

@@ -70,79 +70,59 @@ func (c *cli) userList(args []string) error {
 	f := c.flags("user list", true)
 	search := f.String("search", "", "keep accounts whose username, e-mail or name contains this")
 	state := f.String("state", "", "keep accounts in this state (active, disabled, pending)")
-	if _, err := f.parse(args, 0, "no argument"); err != nil {
-		return err
-	}
-	_, db, ids, err := c.open(f)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	list, err := ids.Accounts(c.ctx, identity.AccountQuery{Search: *search, State: identity.State(*state)})
-	if err != nil {
-		return err
-	}
-	if *f.json {
-		return c.printJSON(list)
-	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tEMAIL\tSTATE\tNAME")
-	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Username, a.Email, a.State, a.DisplayName)
-	}
-	return tw.Flush()
+	return c.with(f, args, 0, "no argument", func(_ []string, ids *identity.Store) error {
+		list, err := ids.Accounts(c.ctx, identity.AccountQuery{Search: *search, State: identity.State(*state)})
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(list)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tEMAIL\tSTATE\tNAME")
+		for _, a := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Username, a.Email, a.State, a.DisplayName)
+		}
+		return tw.Flush()
+	})
 }
 
 func (c *cli) userShow(args []string) error {
 	f := c.flags("user show", true)
-	pos, err := f.parse(args, 1, "one username")
-	if err != nil {
-		return err
-	}
-	_, db, ids, err := c.open(f)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	a, err := ids.Account(c.ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	profiles, err := ids.Profiles(c.ctx, identity.ProfileQuery{Account: a.Username})
-	if err != nil {
-		return err
-	}
-	if *f.json {
-		return c.printJSON(struct {
-			identity.Account
-			Profiles []identity.Profile `json:"profiles"`
-		}{a, profiles})
-	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
-		a.Username, a.DisplayName, a.Email, a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
-	for _, p := range profiles {
-		fmt.Fprintf(tw, "profile\t%s on %s (%s)\n", p.Name, p.Service, p.State)
-	}
-	return tw.Flush()
+	return c.with(f, args, 1, "one username", func(pos []string, ids *identity.Store) error {
+		a, err := ids.Account(c.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		profiles, err := ids.Profiles(c.ctx, identity.ProfileQuery{Account: a.Username})
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(struct {
+				identity.Account
+				Profiles []identity.Profile `json:"profiles"`
+			}{a, profiles})
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
+			a.Username, a.DisplayName, a.Email, a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
+		for _, p := range profiles {
+			fmt.Fprintf(tw, "profile\t%s on %s (%s)\n", p.Name, p.Service, p.State)
+		}
+		return tw.Flush()
+	})
 }
 
 func (c *cli) userState(args []string, verb string, state identity.State) error {
 	f := c.flags("user "+verb, false)
-	pos, err := f.parse(args, 1, "one username")
-	if err != nil {
-		return err
-	}
-	_, db, ids, err := c.open(f)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := ids.SetState(c.ctx, pos[0], state); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "account %s is %s\n", strings.ToLower(pos[0]), state)
-	return nil
+	return c.with(f, args, 1, "one username", func(pos []string, ids *identity.Store) error {
+		if err := ids.SetState(c.ctx, pos[0], state); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "account %s is %s\n", strings.ToLower(pos[0]), state)
+		return nil
+	})
 }
 
 func (c *cli) userPasswd(args []string) error {
