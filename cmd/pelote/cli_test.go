@@ -113,6 +113,9 @@ func TestGroupServiceProfileVerbs(t *testing.T) {
 
 	p.ok("", "service", "add", "mastodon", "--quota", "1", "--extra", "approval")
 	p.fails(exitFail, "extra: must be refuse or approval", "", "service", "add", "pixelfed", "--extra", "maybe")
+	if out := p.ok("", "service", "list"); !strings.Contains(out, "mastodon  1      approval") {
+		t.Fatalf("service list: %q", out)
+	}
 	p.ok("", "profile", "add", "alice", "mastodon", "alice")
 	// The shell is the administrator: past the quota is allowed.
 	p.ok("", "profile", "add", "alice", "mastodon", "alice2")

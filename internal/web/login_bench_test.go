@@ -28,20 +28,7 @@ import (
 // for logins, measured under the same conditions, so that the ratio is not
 // skewed by a neighbour's load between two separate benchmarks.
 func BenchmarkLoginForm(b *testing.B) {
-	db := storetest.Open(b, identity.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.DefaultArgon2))
-	if _, err := ids.CreateAccount(context.Background(), identity.NewAccount{Username: "alice", Email: "alice@example.org", Password: "correct horse battery"}); err != nil {
-		b.Fatal(err)
-	}
-	cat, err := i18n.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, _ := url.Parse("http://localhost")
-	srv, err := New(Options{PublicURL: u, LoginPerAccount: 10, LoginPerAddress: 50, LoginWindow: time.Minute}, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := benchServer(b)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	form := url.Values{"username": {"alice"}, "password": {"correct horse battery"}}.Encode()
@@ -77,20 +64,7 @@ func BenchmarkLoginForm(b *testing.B) {
 // HTTP client sharing the cores. The gap to BenchmarkLoginForm is the cost
 // of the loopback client and connection handling.
 func BenchmarkLoginHandler(b *testing.B) {
-	db := storetest.Open(b, identity.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.DefaultArgon2))
-	if _, err := ids.CreateAccount(context.Background(), identity.NewAccount{Username: "alice", Email: "alice@example.org", Password: "correct horse battery"}); err != nil {
-		b.Fatal(err)
-	}
-	cat, err := i18n.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, _ := url.Parse("http://localhost")
-	srv, err := New(Options{PublicURL: u, LoginPerAccount: 10, LoginPerAddress: 50, LoginWindow: time.Minute}, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := benchServer(b)
 	h := srv.Handler()
 	form := url.Values{"username": {"alice"}, "password": {"correct horse battery"}}.Encode()
 	b.SetParallelism(4)
@@ -112,6 +86,26 @@ func BenchmarkLoginHandler(b *testing.B) {
 	b.ReportMetric(logins, "logins/s")
 	b.ReportMetric(hashes, "raw-hashes/s")
 	b.ReportMetric(logins/hashes, "ratio")
+}
+
+// benchServer returns a server on a fresh database holding the account
+// alice, with the default argon2id parameters.
+func benchServer(b *testing.B) *Server {
+	db := storetest.Open(b, identity.Migrations())
+	ids := identity.NewStore(db, identity.NewHasher(identity.DefaultArgon2))
+	if _, err := ids.CreateAccount(context.Background(), identity.NewAccount{Username: "alice", Email: "alice@example.org", Password: "correct horse battery"}); err != nil {
+		b.Fatal(err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse("http://localhost")
+	srv, err := New(Options{PublicURL: u, LoginPerAccount: 10, LoginPerAddress: 50, LoginWindow: time.Minute}, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
 }
 
 // rawArgon2Rate hashes n passwords with the default parameters, one
