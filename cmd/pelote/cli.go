@@ -16,6 +16,7 @@ import (
 
 	"pelote/internal/config"
 	"pelote/internal/identity"
+	"pelote/internal/secret"
 	"pelote/internal/store"
 )
 
@@ -51,6 +52,8 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	env    []string
+	// keys is the master secret's keyring, loaded by open.
+	keys *secret.Keyring
 }
 
 // usageError is a wrong command line: printed with a hint, exit code 2.
@@ -182,8 +185,15 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		db.Close()
 		return cfg, nil, nil, err
 	}
+	keys, err := secret.LoadOrCreate(cfg.SecretPath())
+	if err != nil {
+		db.Close()
+		return cfg, nil, nil, err
+	}
+	c.keys = keys
 	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
 	ids.Sessions = cfg.Sessions()
+	ids.Seal = keys.Sealer("totp")
 	return cfg, db, ids, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -38,6 +39,28 @@ type Config struct {
 	Password Password `yaml:"password"`
 	// Login sets the limits on failed logins.
 	Login Login `yaml:"login"`
+	// SecretFile holds the master secret that seals signing keys and TOTP
+	// seeds; empty means secret.key in the data directory. Nodes sharing a
+	// database must share it; back it up apart from the database.
+	SecretFile string `yaml:"secret_file"`
+	// OIDC sets the OpenID provider's lifetimes and limits.
+	OIDC OIDC `yaml:"oidc"`
+}
+
+// OIDC token lifetimes, key rotation and limits.
+type OIDC struct {
+	// CodeLifetime bounds how long an authorization code can be exchanged.
+	CodeLifetime Duration `yaml:"code_lifetime"`
+	// IDTokenLifetime and AccessTokenLifetime bound the tokens' validity.
+	IDTokenLifetime     Duration `yaml:"id_token_lifetime"`
+	AccessTokenLifetime Duration `yaml:"access_token_lifetime"`
+	// RefreshTokenLifetime ends a grant whose refresh token goes unused this long.
+	RefreshTokenLifetime Duration `yaml:"refresh_token_lifetime"`
+	// KeyRotation is how long a signing key signs before its successor takes over.
+	KeyRotation Duration `yaml:"key_rotation"`
+	// TokenRate is how many token requests per second one client may make
+	// (bursts of twice that).
+	TokenRate int `yaml:"token_rate"`
 }
 
 // Session lifetimes.
@@ -99,7 +122,23 @@ func Default() Config {
 			Threads:   identity.DefaultArgon2.Threads,
 		},
 		Login: Login{PerAccount: 10, PerAddress: 50, Window: Duration(15 * time.Minute)},
+		OIDC: OIDC{
+			CodeLifetime:         Duration(time.Minute),
+			IDTokenLifetime:      Duration(time.Hour),
+			AccessTokenLifetime:  Duration(time.Hour),
+			RefreshTokenLifetime: Duration(30 * 24 * time.Hour),
+			KeyRotation:          Duration(30 * 24 * time.Hour),
+			TokenRate:            200,
+		},
 	}
+}
+
+// SecretPath is where the master secret lives.
+func (c Config) SecretPath() string {
+	if c.SecretFile != "" {
+		return c.SecretFile
+	}
+	return filepath.Join(c.Data, "secret.key")
 }
 
 // Argon2 returns the password parameters for identity.
@@ -163,6 +202,24 @@ func (c Config) Validate() error {
 	}
 	if c.Login.Window <= 0 {
 		bad("login.window", "must be a positive duration like 15m")
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{
+		{"oidc.code_lifetime", c.OIDC.CodeLifetime}, {"oidc.id_token_lifetime", c.OIDC.IDTokenLifetime},
+		{"oidc.access_token_lifetime", c.OIDC.AccessTokenLifetime}, {"oidc.refresh_token_lifetime", c.OIDC.RefreshTokenLifetime},
+		{"oidc.key_rotation", c.OIDC.KeyRotation},
+	} {
+		if d.v <= 0 {
+			bad(d.key, "must be a positive duration like 1h")
+		}
+	}
+	if c.OIDC.KeyRotation > 0 && time.Duration(c.OIDC.KeyRotation) < 2*time.Duration(c.OIDC.IDTokenLifetime) {
+		bad("oidc.key_rotation", "must be at least twice oidc.id_token_lifetime, so a key is published before it signs")
+	}
+	if c.OIDC.TokenRate < 1 {
+		bad("oidc.token_rate", "must be at least 1 request per second")
 	}
 	return errors.Join(errs...)
 }

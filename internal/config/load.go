@@ -75,6 +75,13 @@ var keys = []key{
 	{name: "login.per_account", help: "failed logins allowed per account per window", set: integer(func(c *Config) *int { return &c.Login.PerAccount })},
 	{name: "login.per_address", help: "failed logins allowed per client address per window", set: integer(func(c *Config) *int { return &c.Login.PerAddress })},
 	{name: "login.window", help: "period of the login limits", set: dur(func(c *Config) *Duration { return &c.Login.Window })},
+	{name: "secret_file", common: true, help: "master secret file (default: secret.key in the data directory)", set: str(func(c *Config) *string { return &c.SecretFile })},
+	{name: "oidc.code_lifetime", help: "how long an authorization code stays valid", set: dur(func(c *Config) *Duration { return &c.OIDC.CodeLifetime })},
+	{name: "oidc.id_token_lifetime", common: true, help: "ID token validity", set: dur(func(c *Config) *Duration { return &c.OIDC.IDTokenLifetime })},
+	{name: "oidc.access_token_lifetime", help: "access token validity", set: dur(func(c *Config) *Duration { return &c.OIDC.AccessTokenLifetime })},
+	{name: "oidc.refresh_token_lifetime", help: "a grant ends when its refresh token is unused this long", set: dur(func(c *Config) *Duration { return &c.OIDC.RefreshTokenLifetime })},
+	{name: "oidc.key_rotation", common: true, help: "how long a signing key signs before its successor", set: dur(func(c *Config) *Duration { return &c.OIDC.KeyRotation })},
+	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 }
 
 // describe names a key the three ways a person can set it.

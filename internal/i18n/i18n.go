@@ -1,9 +1,11 @@
 // Package i18n holds the translations of everything Pelote shows people.
 //
-// One JSON file per language in locales/ maps message keys to text (with
-// fmt verbs for arguments). English is the reference: every other file must
-// carry exactly its keys, which a test checks, so adding German or Dutch is
-// adding de.json or nl.json and nothing else.
+// JSON files in locales/ map message keys to text (with fmt verbs for
+// arguments): LANG.json, plus LANG.PART.json for a domain's own messages
+// (fr.oidc.json), merged, a key defined twice refused. English is the
+// reference: every other language must carry exactly its keys, which a test
+// checks, so adding German or Dutch is adding de*.json or nl*.json and
+// nothing else.
 package i18n
 
 import (
@@ -49,7 +51,18 @@ func load(fsys fs.FS) (*Catalog, error) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", n, err)
 		}
-		c.msgs[strings.TrimSuffix(path.Base(n), ".json")] = m
+		lang, _, _ := strings.Cut(strings.TrimSuffix(path.Base(n), ".json"), ".")
+		all := c.msgs[lang]
+		if all == nil {
+			all = map[string]string{}
+			c.msgs[lang] = all
+		}
+		for k, v := range m {
+			if _, dup := all[k]; dup {
+				return nil, fmt.Errorf("i18n: %s: key %q is already defined in another %s file", n, k, lang)
+			}
+			all[k] = v
+		}
 	}
 	if _, ok := c.msgs[Fallback]; !ok {
 		return nil, fmt.Errorf("i18n: no %s.json", Fallback)

@@ -48,6 +48,19 @@ func TestMatchAndFallback(t *testing.T) {
 	if got := c.T("fr", "nope"); got != "nope" {
 		t.Errorf("unknown key: got %q", got)
 	}
+	parts, err := load(fstest.MapFS{
+		"locales/en.json":      {Data: []byte(`{"a":"A"}`)},
+		"locales/en.more.json": {Data: []byte(`{"b":"B"}`)},
+	})
+	if err != nil || parts.T("en", "b") != "B" || parts.T("en", "a") != "A" {
+		t.Errorf("parts not merged: %v", err)
+	}
+	if _, err := load(fstest.MapFS{
+		"locales/en.json":      {Data: []byte(`{"a":"A"}`)},
+		"locales/en.more.json": {Data: []byte(`{"a":"again"}`)},
+	}); err == nil {
+		t.Error("a key defined in two files must be refused")
+	}
 	if _, err := load(fstest.MapFS{"locales/fr.json": {Data: []byte(`{}`)}}); err == nil {
 		t.Error("a catalogue without English must be refused")
 	}

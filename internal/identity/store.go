@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"pelote/internal/secret"
 	"pelote/internal/store"
 )
 
@@ -31,6 +32,8 @@ type Store struct {
 	Rand io.Reader
 	// Sessions sets session lifetimes.
 	Sessions SessionPolicy
+	// Seal encrypts second-factor seeds at rest (see package secret).
+	Seal *secret.Sealer
 	// dummyHash is verified when a username is unknown, so that a wrong
 	// username costs the same time as a wrong password. Made on first use:
 	// CLI verbs that never log anyone in should not pay for it.

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 )
 
 // pageNames are the pages that must exist; New fails without one of them.
+// Every other file in templates/ is a page too, named after its file.
 var pageNames = []string{"login", "setup", "account", "admin_accounts", "admin_account", "admin_groups", "admin_group", "admin_services", "admin_approvals", "error"}
 
 type pages struct{ byName map[string]*template.Template }
@@ -29,7 +32,17 @@ func loadPages(fsys fs.FS) (*pages, error) {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, n := range pageNames {
+	files, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	names := slices.Clone(pageNames)
+	for _, f := range files {
+		if n := strings.TrimSuffix(path.Base(f), ".html"); n != "layout" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, n := range names {
 		t, err := template.Must(layout.Clone()).ParseFS(fsys, "templates/"+n+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", n, err)

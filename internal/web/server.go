@@ -115,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 	member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
 	member("POST /account/sessions/{id}/revoke", s.accountRevokeSession)
 	member("POST /account/sessions/revoke-others", s.accountRevokeOthers)
+	s.totpRoutes(member)
 
 	admin("GET /admin", func(w http.ResponseWriter, r *http.Request, _ *visit) {
 		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
