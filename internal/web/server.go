@@ -115,7 +115,6 @@ func (s *Server) Handler() http.Handler {
 	member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
 	member("POST /account/sessions/{id}/revoke", s.accountRevokeSession)
 	member("POST /account/sessions/revoke-others", s.accountRevokeOthers)
-	s.totpRoutes(member)
 
 	admin("GET /admin", func(w http.ResponseWriter, r *http.Request, _ *visit) {
 		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
@@ -139,6 +138,7 @@ func (s *Server) Handler() http.Handler {
 	admin("POST /admin/services/{name}", s.adminUpdateService)
 	admin("GET /admin/approvals", s.adminApprovals)
 	admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
+	s.totpRoutes(member, admin)
 
 	mux.HandleFunc("/", s.notFound)
 
