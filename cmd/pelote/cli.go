@@ -16,6 +16,8 @@ import (
 
 	"pelote/internal/config"
 	"pelote/internal/identity"
+	"pelote/internal/openid"
+	"pelote/internal/queue"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 )
@@ -83,6 +85,15 @@ Commands:
   profile add USER SERVICE NAME          give an account a profile (as administrator)
   profile list [--user U] [--service S] [--pending]
   profile approve|reject ID              decide on a pending profile
+  client add ID --redirect-uri URI [--redirect-uri URI...] [--public] [--service S]
+         [--scopes S] [--group G] [--first-party] [--signing-alg RS256|ES256|EdDSA]
+         [--backchannel-logout-uri URI] [--post-logout-uri URI] [--machine]
+                                         register an OpenID client; prints its secret once
+  client set ID [same flags]             change the flags given
+  client list | show ID | rm ID          list, show or delete clients
+  client rotate-secret ID                new secret, the old one stops working
+  oidc keys                              signing keys and their schedule
+  oidc rotate-keys                       switch to new signing keys now
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -107,6 +118,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.group(args[1:])
 	case "service":
 		err = c.service(args[1:])
+	case "client":
+		err = c.client(args[1:])
+	case "oidc":
+		err = c.oidc(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
 	case "version", "--version":
@@ -181,7 +196,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -11,11 +11,14 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/openid"
+	"pelote/internal/queue"
 	"pelote/internal/store"
 	"pelote/internal/web"
 )
@@ -43,10 +46,25 @@ func (c *cli) serve(args []string) error {
 		pr, _ := config.ParsePrefix(p) // validated by config
 		proxies = append(proxies, pr)
 	}
+	st := openid.NewStore(db, ids, c.keys, log)
+	st.Life = lifetimes(cfg)
+	st.Issuer = strings.TrimRight(cfg.URL, "/")
+	jobs := queue.New(db, log)
+	st.Queue = jobs
+	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
+	// Every node makes sure keys exist before it signs anything; rotation
+	// itself runs with the hourly upkeep.
+	if err := st.MaintainKeys(c.ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	provider, err := openid.NewProvider(st, cfg.URL, cfg.OIDC.TokenRate, log)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
-		Version: buildVersion(),
+		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"),
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -80,7 +98,8 @@ func (c *cli) serve(args []string) error {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	go purgeSessions(ctx, db, ids, log)
+	go maintain(ctx, db, ids, st, log)
+	go jobs.Run(ctx)
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -127,13 +146,14 @@ func (c *cli) logger(level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: l}))
 }
 
-// purgeSessions deletes expired sessions every hour on one node only: the
-// node holding the lease. If it dies, another takes the lease when it lapses.
-func purgeSessions(ctx context.Context, db *store.DB, ids *identity.Store, log *slog.Logger) {
+// maintain runs the hourly upkeep on one node only, the node holding the
+// lease: expired sessions, signing-key rotation, spent OpenID rows. If that
+// node dies, another takes the lease when it lapses.
+func maintain(ctx context.Context, db *store.DB, ids *identity.Store, st *openid.Store, log *slog.Logger) {
 	node := rand.Text()
 	const every, lease = time.Hour, 2 * time.Hour
 	for {
-		ok, err := db.AcquireLease(ctx, "identity.purge_sessions", node, time.Now(), lease)
+		ok, err := db.AcquireLease(ctx, "maintenance", node, time.Now(), lease)
 		switch {
 		case errors.Is(err, context.Canceled):
 			return
@@ -144,6 +164,9 @@ func purgeSessions(ctx context.Context, db *store.DB, ids *identity.Store, log *
 				log.Warn("session purge", "err", err)
 			} else if n > 0 {
 				log.Info("expired sessions purged", "count", n)
+			}
+			if err := st.Maintain(ctx); err != nil {
+				log.Warn("openid maintenance", "err", err)
 			}
 		}
 		select {

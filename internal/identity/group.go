@@ -20,6 +20,8 @@ type Group struct {
 	Description string    `json:"description"`
 	Members     int       `json:"members"`
 	CreatedAt   time.Time `json:"created_at"`
+	// RequireTOTP makes two-step verification mandatory for members.
+	RequireTOTP bool `json:"require_totp"`
 }
 
 // CreateGroup adds a group; a taken name gives store.ErrConflict.
@@ -45,13 +47,14 @@ func (s *Store) CreateGroup(ctx context.Context, name, description string) (Grou
 	return g, nil
 }
 
-const groupSelect = `SELECT g.id, g.name, g.description, g.created_at, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) FROM account_groups g`
+const groupSelect = `SELECT g.id, g.name, g.description, g.created_at, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id), g.require_totp FROM account_groups g`
 
 func scanGroup(row interface{ Scan(...any) error }) (Group, error) {
 	var g Group
 	var created int64
-	err := row.Scan(&g.ID, &g.Name, &g.Description, &created, &g.Members)
-	g.CreatedAt = unix(created)
+	var totp int
+	err := row.Scan(&g.ID, &g.Name, &g.Description, &created, &g.Members, &totp)
+	g.CreatedAt, g.RequireTOTP = unix(created), totp == 1
 	return g, err
 }
 

@@ -46,3 +46,29 @@ func TestBoundedMemory(t *testing.T) {
 		t.Fatal("the newest key must still be counted")
 	}
 }
+
+func TestBuckets(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := NewBuckets(10, func() time.Time { return now })
+	for i := 0; i < 20; i++ {
+		if ok, _ := b.Allow("c"); !ok {
+			t.Fatalf("request %d of the burst refused", i)
+		}
+	}
+	ok, wait := b.Allow("c")
+	if ok || wait <= 0 || wait > 100*time.Millisecond {
+		t.Fatalf("past the burst: ok=%v wait=%v", ok, wait)
+	}
+	if ok, _ := b.Allow("other"); !ok {
+		t.Fatal("keys must not share a bucket")
+	}
+	now = now.Add(time.Second)
+	for i := 0; i < 10; i++ {
+		if ok, _ := b.Allow("c"); !ok {
+			t.Fatalf("refill: request %d refused", i)
+		}
+	}
+	if ok, _ := b.Allow("c"); ok {
+		t.Fatal("refill gave more than the rate")
+	}
+}

@@ -1,19 +1,30 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"pelote/internal/identity"
+	"pelote/internal/openid"
 )
 
 type loginView struct {
 	page
 	Username string
 	Next     string
+	// Client names the application asking, when the login is for one.
+	Client string
+	// Challenge carries the first step to the second-factor form.
+	Challenge string
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +54,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	username := strings.ToLower(formValue(r, "username"))
 	v := &loginView{page: s.newPage(r, nil, "login.title"), Username: username, Next: formValue(r, "next")}
+	s.allowNextTarget(w, r, v.Next)
 	if username == "" || r.PostFormValue("password") == "" {
 		v.Errors = []string{v.T("err.login_empty")}
 		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
@@ -82,11 +94,128 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.failedByAccount.Reset(username)
+	totp, err := s.ids.TOTPStatus(r.Context(), a.ID)
+	if err != nil {
+		status := s.explain(r, &v.page, err, "err.internal")
+		s.render(w, r, status, "login", v)
+		return
+	}
+	if totp.Enabled {
+		s.allowNextTarget(w, r, v.Next)
+		v.Title = v.T("login.totp_title")
+		v.Challenge = s.challenge(a.ID)
+		s.render(w, r, http.StatusOK, "login_totp", v)
+		return
+	}
 	s.startSession(w, r, a, localPath(v.Next))
 }
 
-// startSession signs a in and redirects to next.
+// challengeTTL bounds the time between the password and the code.
+const challengeTTL = 5 * time.Minute
+
+// challenge proves, in the second-factor form, that the password step
+// passed for account: its id and a deadline, under an HMAC.
+func (s *Server) challenge(account int64) string {
+	body := fmt.Sprintf("%d.%d", account, s.now().Add(challengeTTL).Unix())
+	return body + "." + s.mac(body)
+}
+
+func (s *Server) mac(body string) string {
+	m := hmac.New(sha256.New, s.opts.ChallengeKey)
+	m.Write([]byte(body))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkChallenge returns the account a challenge was made for.
+func (s *Server) checkChallenge(c string) (int64, bool) {
+	i := strings.LastIndexByte(c, '.')
+	if i < 0 || !hmac.Equal([]byte(c[i+1:]), []byte(s.mac(c[:i]))) {
+		return 0, false
+	}
+	idPart, deadline, ok := strings.Cut(c[:i], ".")
+	id, err1 := strconv.ParseInt(idPart, 10, 64)
+	until, err2 := strconv.ParseInt(deadline, 10, 64)
+	if !ok || err1 != nil || err2 != nil || s.now().Unix() > until {
+		return 0, false
+	}
+	return id, true
+}
+
+// loginTOTP is the second step: a code from the authenticator app or a
+// recovery code. Failures count against the account like passwords do.
+func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	v := &loginView{page: s.newPage(r, nil, "login.totp_title"), Next: formValue(r, "next"), Challenge: r.PostFormValue("challenge")}
+	s.allowNextTarget(w, r, v.Next)
+	id, ok := s.checkChallenge(v.Challenge)
+	if !ok {
+		v.Title = v.T("login.title")
+		v.Errors = []string{v.T("login.challenge_expired")}
+		s.render(w, r, http.StatusUnauthorized, "login", v)
+		return
+	}
+	a, err := s.ids.AccountByID(r.Context(), id)
+	if err != nil {
+		status := s.explain(r, &v.page, err, "err.internal")
+		s.render(w, r, status, "login_totp", v)
+		return
+	}
+	key := "totp:" + a.Username
+	if blocked, wait := s.failedByAccount.Blocked(key); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		v.Errors = []string{v.T("err.rate_limited", int(math.Ceil(wait.Minutes())))}
+		s.render(w, r, http.StatusTooManyRequests, "login_totp", v)
+		return
+	}
+	usedRecovery, err := s.ids.VerifySecondFactor(r.Context(), id, strings.ReplaceAll(formValue(r, "code"), " ", ""))
+	switch {
+	case errors.Is(err, identity.ErrBadCode):
+		s.failedByAccount.Fail(key)
+		s.log.Info("second factor failed", "request_id", reqID(r))
+		v.Errors = []string{v.T("login.totp_bad_code")}
+		s.render(w, r, http.StatusUnauthorized, "login_totp", v)
+		return
+	case err != nil:
+		status := s.explain(r, &v.page, err, "err.internal")
+		s.render(w, r, status, "login_totp", v)
+		return
+	}
+	s.failedByAccount.Reset(key)
+	if usedRecovery {
+		s.log.Info("recovery code used", "request_id", reqID(r), "account_id", id)
+	}
+	s.startSession(w, r, a, localPath(v.Next))
+}
+
+// allowNextTarget lets a login form for an OpenID request end at the
+// application (see allowFormTarget).
+func (s *Server) allowNextTarget(w http.ResponseWriter, r *http.Request, next string) {
+	if s.opts.OIDC == nil {
+		return
+	}
+	rest, ok := strings.CutPrefix(next, openid.LoginPath+"?id=")
+	if !ok {
+		return
+	}
+	id, err := url.QueryUnescape(rest)
+	if err != nil {
+		return
+	}
+	if a, err := s.opts.OIDC.Store().Request(r.Context(), id); err == nil {
+		allowFormTarget(w, a.RedirectURI)
+	}
+}
+
+// startSession signs a in and redirects to next. A session the browser
+// already had ends: one browser, one session.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity.Account, next string) {
+	if old, _ := s.currentVisit(r); old != nil {
+		if err := s.ids.RevokeSession(r.Context(), old.account.ID, old.session.ID); err == nil {
+			s.sessionEnded(r, old.session.ID)
+		}
+	}
 	token, _, err := s.ids.CreateSession(r.Context(), a.ID, clientName(r.UserAgent()))
 	if err != nil {
 		p := s.newPage(r, nil, "login.title")
@@ -100,11 +229,6 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if v, _ := s.currentVisit(r); v != nil {
-		if err := s.ids.RevokeSession(r.Context(), v.account.ID, v.session.ID); err != nil {
-			s.log.Warn("logout", "request_id", reqID(r), "err", err)
-		}
-	}
-	s.clearSession(w)
+	s.endSession(w, r)
 	http.Redirect(w, r, "/login?ok=logged_out", http.StatusSeeOther)
 }

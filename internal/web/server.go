@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/openid"
 	"pelote/internal/ratelimit"
 )
 
@@ -35,6 +37,10 @@ type Options struct {
 	LoginWindow                      time.Duration
 	// Version is shown in the page footer.
 	Version string
+	// OIDC is the OpenID provider, nil to serve none.
+	OIDC *openid.Provider
+	// ChallengeKey signs the step between password and second factor.
+	ChallengeKey []byte
 }
 
 // Pinger is what the health check needs of the database.
@@ -68,6 +74,11 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 	if err != nil {
 		return nil, err
 	}
+	if len(opts.ChallengeKey) == 0 {
+		// One node on its own: a key per process is enough.
+		opts.ChallengeKey = make([]byte, 32)
+		rand.Read(opts.ChallengeKey)
+	}
 	s := &Server{opts: opts, ids: ids, db: db, cat: cat, log: log, pages: p, now: time.Now}
 	s.failedByAccount = ratelimit.NewFailures(opts.LoginPerAccount, opts.LoginWindow, s.clock)
 	s.failedByAddress = ratelimit.NewFailures(opts.LoginPerAddress, opts.LoginWindow, s.clock)
@@ -98,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /login/totp", s.loginTOTP)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /setup/{token}", s.setupForm)
 	mux.HandleFunc("POST /setup/{token}", s.setup)
@@ -139,11 +151,23 @@ func (s *Server) Handler() http.Handler {
 	admin("GET /admin/approvals", s.adminApprovals)
 	admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
 	s.totpRoutes(member, admin)
+	if s.opts.OIDC != nil {
+		s.oidcRoutes(mux)
+		member("GET /account/apps", s.accountApps)
+		member("POST /account/apps/{client}/revoke", s.accountRevokeApp)
+	}
 
 	mux.HandleFunc("/", s.notFound)
 
 	var h http.Handler = mux
 	cop := http.NewCrossOriginProtection()
+	if s.opts.OIDC != nil {
+		// Applications call these from their servers or, for browser apps,
+		// cross-origin with their own credentials; no cookie is involved.
+		for _, p := range openid.APIPatterns() {
+			cop.AddInsecureBypassPattern(p)
+		}
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "err.cross_origin")
 	}))

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Prints the token endpoint's grants per second against a running Pelote on
+# SQLite: client credentials (JWT access token signed RS256, then EdDSA),
+# refresh (ID token signed RS256, then EdDSA; the refresh token rotates in
+# the database) and code exchange (codes prepared beforehand), with N
+# concurrent HTTP clients; and each one's ratio to the raw signing rate of
+# its algorithm measured in the same run on the same CPU: the limit of an
+# endpoint that signs one token per grant. Goal: >= 0.7 for RS256.
+#
+# With two CPUs or more, Pelote runs on CPU 1 (GOMAXPROCS=1) and the load
+# generator on CPU 0, so the server's limit is one CPU's signing rate.
+# Usage: bench/oidc.sh [duration, default 5s] [concurrency, default 8]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dur=${1:-5s}
+conc=${2:-8}
+tmp=$(mktemp -d)
+cleanup() { [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+go build -o "$tmp/pelote" ./cmd/pelote
+go build -o "$tmp/oidcload" ./bench/oidcload
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PELOTE_DATA="$tmp/data" PELOTE_URL="http://127.0.0.1:$port" PELOTE_OIDC_TOKEN_RATE=1000000 PELOTE_PASSWORD_MEMORY_KIB=19456
+unset PELOTE_DATABASE
+pin_srv=() pin_load=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  pin_srv=(taskset -c 1 env GOMAXPROCS=1) pin_load=(taskset -c 0)
+fi
+
+p() { "$tmp/pelote" "$@"; }
+echo "bench password 1" | p user add bench --email bench@example.org --password-stdin >/dev/null
+p service add bench --quota 1 >/dev/null
+p profile add bench bench bench >/dev/null
+creds="{"
+for alg in RS256 EdDSA; do
+  m=$(p client add "machine-$alg" --machine --service bench --signing-alg "$alg" --json)
+  a=$(p client add "app-$alg" --service bench --first-party --signing-alg "$alg" --redirect-uri http://127.0.0.1:9/callback --json)
+  creds+=$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); a=json.loads(sys.argv[2]); alg=sys.argv[3]
+print(f"\"machine-{alg}\": [\"{m["client_id"]}\", \"{m["client_secret"]}\"], \"app-{alg}\": [\"{a["client_id"]}\", \"{a["client_secret"]}\"],", end="")' "$m" "$a" "$alg")
+done
+creds="${creds%,}}"
+
+"${pin_srv[@]}" "$tmp/pelote" serve --listen "127.0.0.1:$port" 2>"$tmp/serve.log" &
+srv=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+out=$(echo "$creds" | "${pin_load[@]}" "$tmp/oidcload" -issuer "http://127.0.0.1:$port" -c "$conc" -d "$dur" -password "bench password 1")
+echo "$out"
+kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
+rs=$("${pin_srv[@]}" "$tmp/oidcload" -sign RS256 -d "$dur")
+ed=$("${pin_srv[@]}" "$tmp/oidcload" -sign EdDSA -d "$dur")
+printf 'raw signing on the server CPU: RS256 %.1f/s, EdDSA %.1f/s\n' "$rs" "$ed"
+rate() { echo "$out" | sed -n "s/^$1: \([0-9.]*\) grants.*/\1/p"; }
+for k in "client_credentials RS256" "refresh RS256" "code exchange RS256"; do
+  printf '%-22s ratio to raw RS256: %.2f (goal >= 0.70)\n' "$k" "$(echo "$(rate "$k") / $rs" | bc -l)"
+done
+for k in "client_credentials EdDSA" "refresh EdDSA"; do
+  printf '%-22s ratio to raw EdDSA: %.2f\n' "$k" "$(echo "$(rate "$k") / $ed" | bc -l)"
+done

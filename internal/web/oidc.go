@@ -1,0 +1,409 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"pelote/internal/identity"
+	"pelote/internal/openid"
+	"pelote/internal/store"
+)
+
+// The login pages of the OpenID provider: op sends the browser to
+// /oidc/login?id=REQUEST; each step below either shows a page or moves on,
+// and the last one hands the request back to op for the code.
+
+type oidcView struct {
+	page
+	ID       string
+	Client   openid.Client
+	Profiles []identity.Profile
+	Chosen   int64
+	Scopes   []string
+	Profile  string
+	CanAdd   bool
+}
+
+func (s *Server) oidcRoutes(mux *http.ServeMux) {
+	if s.opts.OIDC == nil {
+		return
+	}
+	s.opts.OIDC.Register(mux)
+	mux.HandleFunc("GET "+openid.LoginPath, s.oidcLogin)
+	mux.HandleFunc("POST /oidc/profile", s.oidcProfile)
+	mux.HandleFunc("POST /oidc/consent", s.oidcConsent)
+	mux.HandleFunc("GET "+openid.LogoutPath, s.oidcLogoutForm)
+	mux.HandleFunc("POST "+openid.LogoutPath, s.oidcLogout)
+}
+
+// oidcRequest loads the request named by ?id= (or the id form field) and
+// its client; a request that is gone gets a page saying so, never a
+// redirect: its redirect URI cannot be trusted any more.
+func (s *Server) oidcRequest(w http.ResponseWriter, r *http.Request) (*openid.AuthRequest, openid.Client, bool) {
+	id := r.URL.Query().Get("id")
+	if r.Method == http.MethodPost {
+		id = r.PostFormValue("id")
+	}
+	st := s.opts.OIDC.Store()
+	a, err := st.Request(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.errorPage(w, r, http.StatusBadRequest, "oidc.err.request_gone")
+		} else {
+			s.dbError(w, r, err)
+		}
+		return nil, openid.Client{}, false
+	}
+	c, err := st.Client(r.Context(), a.ClientID)
+	if err != nil {
+		s.dbError(w, r, err)
+		return nil, openid.Client{}, false
+	}
+	// Forms on these pages may end, through redirects, at the client.
+	allowFormTarget(w, a.RedirectURI)
+	return a, c, true
+}
+
+func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.newPage(r, nil, "error.title")
+	status := s.explain(r, &p, err, "err.internal")
+	s.render(w, r, status, "error", &errorView{page: p, Status: status})
+}
+
+// allowFormTarget widens the page's form-action to the origin of uri:
+// browsers apply form-action to the redirects that follow a form, and the
+// last redirect of a sign-in goes to the application.
+func allowFormTarget(w http.ResponseWriter, uri string) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return
+	}
+	origin := u.Scheme + "://" + u.Host
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+origin, 1))
+}
+
+// oidcLogin walks the steps: sign-in, second factor (in the login form),
+// access, profile, consent; then hands back to op.
+func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
+	a, c, ok := s.oidcRequest(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.currentVisit(r)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	next := openid.LoginPath + "?id=" + url.QueryEscape(a.ID)
+	if v == nil || needsFreshLogin(a, v.session, s.now()) {
+		if a.Has("none") {
+			s.opts.OIDC.Refuse(w, r, a, openid.ErrLoginRequired())
+			return
+		}
+		lv := &loginView{page: s.newPage(r, nil, "login.title"), Next: next, Client: c.ID}
+		if v != nil {
+			lv.Username = v.account.Username
+		} else if a.LoginHint != "" {
+			lv.Username = a.LoginHint
+		}
+		s.render(w, r, http.StatusOK, "login", lv)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), visitKey, v))
+	st := s.opts.OIDC.Store()
+	ctx := r.Context()
+
+	// Two-step verification required by a group but not set up yet.
+	totp, err := s.ids.TOTPStatus(ctx, v.account.ID)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	if totp.Required && !totp.Enabled {
+		s.errorPage(w, r, http.StatusForbidden, "oidc.err.totp_required")
+		return
+	}
+	// Access by group: a clear page, no token, no redirect.
+	if len(c.Groups) > 0 && !slices.ContainsFunc(c.Groups, func(g string) bool { return slices.Contains(v.account.Groups, g) }) {
+		s.log.Info("oidc access denied by group", "request_id", reqID(r), "client", c.ID, "account_id", v.account.ID)
+		ov := &oidcView{page: s.newPage(r, v, "oidc.denied.title"), Client: c}
+		s.render(w, r, http.StatusForbidden, "oidc_denied", ov)
+		return
+	}
+
+	// The profile step.
+	profiles, err := s.ids.Profiles(ctx, identity.ProfileQuery{Account: v.account.Username, Service: c.Service})
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	active := slices.DeleteFunc(profiles, func(p identity.Profile) bool { return p.State != identity.ProfileActive })
+	remembered, err := st.Remembered(ctx, v.account.ID, c.ID)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	profile := chooseProfile(a, v.account.ID, active, remembered)
+	if profile == nil {
+		if a.Has("none") {
+			s.opts.OIDC.Refuse(w, r, a, openid.ErrAccountSelection())
+			return
+		}
+		s.showProfiles(w, r, v, a, c, active, remembered.ProfileID, http.StatusOK, nil)
+		return
+	}
+
+	// Consent, unless first-party or already given for these scopes.
+	if !c.FirstParty && !a.Consented && (a.Has("consent") || !remembered.Covers(a.Scopes)) {
+		if a.Has("none") {
+			s.opts.OIDC.Refuse(w, r, a, openid.ErrConsentRequired())
+			return
+		}
+		ov := &oidcView{page: s.newPage(r, v, "oidc.consent.title"), ID: a.ID, Client: c, Scopes: a.Scopes, Profile: profile.Name}
+		s.render(w, r, http.StatusOK, "oidc_consent", ov)
+		return
+	}
+
+	amr := []string{"pwd"}
+	if totp.Enabled {
+		amr = append(amr, "otp", "mfa")
+	}
+	err = st.Complete(ctx, a.ID, openid.Completion{
+		AccountID: v.account.ID, ProfileID: profile.ID, SessionID: v.session.ID, AuthTime: v.session.CreatedAt, AMR: amr,
+	})
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	s.log.Info("oidc sign-in", "request_id", reqID(r), "client", c.ID, "account_id", v.account.ID)
+	http.Redirect(w, r, openid.CallbackPath(a.ID), http.StatusSeeOther)
+}
+
+// needsFreshLogin applies prompt=login and max_age to the current session.
+func needsFreshLogin(a *openid.AuthRequest, sess identity.Session, now time.Time) bool {
+	if a.Has("login") && sess.CreatedAt.Before(a.CreatedAt) {
+		return true
+	}
+	return a.MaxAge != nil && now.Sub(sess.CreatedAt) > time.Duration(*a.MaxAge)*time.Second && sess.CreatedAt.Before(a.CreatedAt)
+}
+
+// chooseProfile picks the profile without asking when it can: the one
+// picked on this request, the only one, or the one remembered for the
+// client (unless prompt=select_account).
+func chooseProfile(a *openid.AuthRequest, account int64, active []identity.Profile, remembered openid.Consent) *identity.Profile {
+	find := func(id int64) *identity.Profile {
+		for i := range active {
+			if active[i].ID == id {
+				return &active[i]
+			}
+		}
+		return nil
+	}
+	if a.AccountID == account && a.ProfileID != 0 {
+		if p := find(a.ProfileID); p != nil {
+			return p
+		}
+	}
+	if a.Has("select_account") {
+		return nil
+	}
+	if len(active) == 1 {
+		return &active[0]
+	}
+	return find(remembered.ProfileID)
+}
+
+func (s *Server) showProfiles(w http.ResponseWriter, r *http.Request, v *visit, a *openid.AuthRequest, c openid.Client, active []identity.Profile, chosen int64, status int, errs []string) {
+	ov := &oidcView{page: s.newPage(r, v, "oidc.profile.title"), ID: a.ID, Client: c, Profiles: active, Chosen: chosen}
+	if sv, err := s.ids.Service(r.Context(), c.Service); err == nil {
+		ov.CanAdd = sv.ProfileQuota > 0 && (len(active) < sv.ProfileQuota || sv.ExtraProfiles == identity.ApproveExtra)
+	}
+	ov.Errors = errs
+	s.render(w, r, status, "oidc_profile", ov)
+}
+
+// oidcProfile takes the choice of a profile, or the name of a new one.
+func (s *Server) oidcProfile(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	a, c, ok := s.oidcRequest(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.currentVisit(r)
+	if err != nil || v == nil {
+		http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), visitKey, v))
+	ctx := r.Context()
+	st := s.opts.OIDC.Store()
+	var chosen identity.Profile
+	if name := formValue(r, "new_profile"); name != "" {
+		chosen, err = s.ids.AddProfile(ctx, v.account.Username, c.Service, name, identity.ByAdmin(false))
+		if err == nil && chosen.State != identity.ProfileActive {
+			s.errorPage(w, r, http.StatusAccepted, "oidc.profile.pending")
+			return
+		}
+	} else {
+		var id int64
+		id, err = strconv.ParseInt(r.PostFormValue("profile"), 10, 64)
+		if err == nil {
+			chosen, err = s.ids.Profile(ctx, id)
+		}
+		if err == nil && (chosen.Account != v.account.Username || chosen.Service != c.Service || chosen.State != identity.ProfileActive) {
+			err = &identity.InvalidError{Field: "profile", Reason: "not one of your profiles for this service"}
+		}
+	}
+	if err == nil {
+		err = st.ChooseProfile(ctx, a.ID, v.account.ID, chosen.ID)
+	}
+	if err == nil {
+		err = st.RememberProfile(ctx, v.account.ID, c.ID, chosen.ID)
+	}
+	if err != nil {
+		profiles, perr := s.ids.Profiles(ctx, identity.ProfileQuery{Account: v.account.Username, Service: c.Service, State: identity.ProfileActive})
+		if perr != nil {
+			s.dbError(w, r, perr)
+			return
+		}
+		p := s.newPage(r, v, "oidc.profile.title")
+		status := s.explain(r, &p, err, "err.profile_taken")
+		s.showProfiles(w, r, v, a, c, profiles, 0, status, p.Errors)
+		return
+	}
+	http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
+}
+
+// oidcConsent records the person's answer to the consent page.
+func (s *Server) oidcConsent(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	a, c, ok := s.oidcRequest(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.currentVisit(r)
+	if err != nil || v == nil {
+		http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
+		return
+	}
+	if r.PostFormValue("decision") != "allow" {
+		s.log.Info("oidc consent declined", "request_id", reqID(r), "client", c.ID)
+		s.opts.OIDC.Refuse(w, r, a, openid.ErrAccessDenied())
+		return
+	}
+	st := s.opts.OIDC.Store()
+	if err := st.RememberConsent(r.Context(), v.account.ID, c.ID, a.Scopes); err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	if err := st.Consent(r.Context(), a.ID); err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
+}
+
+type logoutView struct {
+	page
+	To, Sig, Client string
+}
+
+// oidcLogoutForm asks before ending the session (RP-initiated logout).
+func (s *Server) oidcLogoutForm(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	to, sig := q.Get("to"), q.Get("sig")
+	if to != "" && !s.validLogoutTarget(to, sig) {
+		to, sig = "", ""
+	}
+	if to != "" {
+		allowFormTarget(w, to)
+	}
+	v, _ := s.currentVisit(r)
+	if v == nil {
+		if to == "" {
+			to = "/login?ok=logged_out"
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
+	lv := &logoutView{page: s.newPage(r, v, "oidc.logout.title"), To: to, Sig: sig, Client: q.Get("client")}
+	s.render(w, r, http.StatusOK, "oidc_logout", lv)
+}
+
+func (s *Server) validLogoutTarget(to, sig string) bool {
+	return s.opts.OIDC.Store().SignLogoutTarget(to) == sig
+}
+
+func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	to := r.PostFormValue("to")
+	if to == "" || !s.validLogoutTarget(to, r.PostFormValue("sig")) {
+		to = "/login?ok=logged_out"
+	} else {
+		allowFormTarget(w, to)
+	}
+	s.endSession(w, r)
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// endSession signs the browser out and tells the applications it signed
+// in to (back-channel logout).
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	if v, _ := s.currentVisit(r); v != nil {
+		if err := s.ids.RevokeSession(r.Context(), v.account.ID, v.session.ID); err != nil {
+			s.log.Warn("logout", "request_id", reqID(r), "err", err)
+		}
+		s.sessionEnded(r, v.session.ID)
+	}
+	s.clearSession(w)
+}
+
+// sessionEnded queues the back-channel logouts of a session.
+func (s *Server) sessionEnded(r *http.Request, id int64) {
+	if s.opts.OIDC == nil {
+		return
+	}
+	if err := s.opts.OIDC.Store().SessionEnded(r.Context(), id); err != nil {
+		s.log.Error("queue back-channel logout", "request_id", reqID(r), "err", err)
+	}
+}
+
+type appsView struct {
+	page
+	Apps []openid.SignedInApp
+}
+
+// accountApps lists the applications the account signed in to.
+func (s *Server) accountApps(w http.ResponseWriter, r *http.Request, v *visit) {
+	av := &appsView{page: s.newPage(r, v, "apps.title")}
+	if r.URL.Query().Get("ok") == "revoked" {
+		av.Notice = av.T("apps.revoked")
+	}
+	apps, err := s.opts.OIDC.Store().Apps(r.Context(), v.account.ID)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	av.Apps = apps
+	s.render(w, r, http.StatusOK, "account_apps", av)
+}
+
+func (s *Server) accountRevokeApp(w http.ResponseWriter, r *http.Request, v *visit) {
+	if err := s.opts.OIDC.Store().RevokeApp(r.Context(), v.account.ID, r.PathValue("client")); err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account/apps?ok=revoked", http.StatusSeeOther)
+}
