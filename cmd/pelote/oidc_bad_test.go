@@ -36,7 +36,7 @@ func TestOIDCBadInput(t *testing.T) {
 	w := newOIDCWorld(t)
 	ctx := context.Background()
 	secretValue := w.addClient("notes")
-	app := w.rp(ctx, "notes", secretValue)
+	app := w.relyingParty(ctx, "notes", secretValue)
 	authorize := func(extra url.Values) string {
 		q := url.Values{"client_id": {"notes"}, "redirect_uri": {w.rp + "/callback"}, "response_type": {"code"}, "scope": {"openid"},
 			"state": {"s"}, "code_challenge": {pkceChallenge("v")}, "code_challenge_method": {"S256"}}
@@ -48,11 +48,11 @@ func TestOIDCBadInput(t *testing.T) {
 
 	// Errors that must not redirect: the redirect URI is not trusted.
 	noRedirect := map[string]url.Values{
-		"unknown client":        {"client_id": {"nobody"}},
-		"unregistered redirect": {"redirect_uri": {w.rp + "/elsewhere"}},
+		"unknown client":         {"client_id": {"nobody"}},
+		"unregistered redirect":  {"redirect_uri": {w.rp + "/elsewhere"}},
 		"redirect with fragment": {"redirect_uri": {w.rp + "/callback#x"}},
-		"open redirect attempt": {"redirect_uri": {"https://evil.example/cb"}},
-		"missing redirect":      {"redirect_uri": {""}},
+		"open redirect attempt":  {"redirect_uri": {"https://evil.example/cb"}},
+		"missing redirect":       {"redirect_uri": {""}},
 	}
 	for name, extra := range noRedirect {
 		t.Run(name, func(t *testing.T) {
@@ -67,10 +67,9 @@ func TestOIDCBadInput(t *testing.T) {
 		extra url.Values
 		code  string
 	}{
-		"request object":       {url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}, "request_not_supported"},
-		"no scope":             {url.Values{"scope": {""}}, "invalid_request"},
-		"plain PKCE":           {url.Values{"code_challenge_method": {"plain"}}, "invalid_request"},
-		"implicit flow":        {url.Values{"response_type": {"id_token"}}, "unauthorized_client"},
+		"request object":         {url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}, "request_not_supported"},
+		"no scope":               {url.Values{"scope": {""}}, "invalid_scope"},
+		"plain PKCE":             {url.Values{"code_challenge_method": {"plain"}}, "invalid_request"},
 		"prompt none signed out": {url.Values{"prompt": {"none"}}, "login_required"},
 	}
 	for name, tc := range toClient {
@@ -89,6 +88,15 @@ func TestOIDCBadInput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("implicit flow", func(t *testing.T) {
+		// Refused either at the client (unauthorized_client) or, since an
+		// implicit response may not go to an http URI, without redirect.
+		res, _ := get(t, authorize(url.Values{"response_type": {"id_token"}}))
+		loc, _ := res.Location()
+		if res.StatusCode != http.StatusBadRequest && (loc == nil || loc.Query().Get("error") != "unauthorized_client") {
+			t.Fatalf("implicit flow: %d %v", res.StatusCode, loc)
+		}
+	})
 	t.Run("malformed and oversized requests", func(t *testing.T) {
 		for _, u := range []string{
 			w.issuer + "/authorize?%zz=1",
@@ -108,10 +116,10 @@ func TestOIDCBadInput(t *testing.T) {
 	// A real code for the token endpoint cases.
 	b := w.browser()
 	verifier := oauth2.GenerateVerifier()
-	res := b.signIn(b.do("GET", app.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), "member password 1")
+	b.expectPage(b.signIn(b.do("GET", app.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), nil), "member password 1"), 200, "alice-work")
 	form := b.hidden()
 	form.Set("profile", regexpProfile(t, b.page, "alice"))
-	res = b.do("POST", "/oidc/profile", form)
+	b.expectPage(b.do("POST", "/oidc/profile", form), 200, `value="allow"`)
 	form = b.hidden()
 	form.Set("decision", "allow")
 	code := b.callback(b.do("POST", "/oidc/consent", form)).Get("code")
@@ -121,7 +129,7 @@ func TestOIDCBadInput(t *testing.T) {
 		}
 		return postJSON(t, w.issuer+"/oauth/token", id, secret, v, &out), out.Error
 	}
-	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {w.rp + "/callback"}}
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {w.rp + "/callback"}, "code_verifier": {verifier}}
 	with := func(k, v string) url.Values {
 		c := url.Values{}
 		for kk, vv := range exchange {
@@ -136,13 +144,13 @@ func TestOIDCBadInput(t *testing.T) {
 		status     int
 		code       string
 	}{
-		"wrong secret":         {"notes", "wrong", with("code_verifier", verifier), 401, "invalid_client"},
-		"unknown client":       {"nobody", "x", with("code_verifier", verifier), 401, "invalid_client"},
-		"missing verifier":     {"notes", secretValue, exchange, 400, "invalid_request"},
-		"wrong verifier":       {"notes", secretValue, with("code_verifier", oauth2.GenerateVerifier()), 400, "invalid_grant"},
-		"wrong redirect":       {"notes", secretValue, with("redirect_uri", w.rp+"/other"), 400, "invalid_grant"},
-		"unknown code":         {"notes", secretValue, with("code", "nope"), 400, "invalid_grant"},
-		"unsupported grant":    {"notes", secretValue, url.Values{"grant_type": {"password"}, "username": {"alice"}}, 400, "unsupported_grant_type"},
+		"wrong secret":      {"notes", "wrong", with("code_verifier", verifier), 401, "invalid_client"},
+		"unknown client":    {"nobody", "x", with("code_verifier", verifier), 401, "invalid_client"},
+		"missing verifier":  {"notes", secretValue, with("code_verifier", ""), 400, "invalid_request"},
+		"wrong verifier":    {"notes", secretValue, with("code_verifier", oauth2.GenerateVerifier()), 400, "invalid_grant"},
+		"wrong redirect":    {"notes", secretValue, with("redirect_uri", w.rp+"/other"), 400, "invalid_grant"},
+		"unknown code":      {"notes", secretValue, with("code", "nope"), 400, "invalid_grant"},
+		"unsupported grant": {"notes", secretValue, url.Values{"grant_type": {"password"}, "username": {"alice"}}, 400, "unsupported_grant_type"},
 	} {
 		t.Run("token: "+name, func(t *testing.T) {
 			status, got := token(tc.id, tc.secret, tc.form)
@@ -170,7 +178,7 @@ func TestOIDCBadInput(t *testing.T) {
 	t.Run("access limited to a group", func(t *testing.T) {
 		w.cli("", "group", "add", "board")
 		sec := w.addClient("board-wiki", "--group", "board")
-		board := w.rp(ctx, "board-wiki", sec)
+		board := w.relyingParty(ctx, "board-wiki", sec)
 		res := b.do("GET", board.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
 		b.expectPage(res, http.StatusForbidden, "does not have access")
 		w.cli("", "group", "member", "add", "board", "alice")
@@ -184,7 +192,7 @@ func TestOIDCBadInput(t *testing.T) {
 		for _, alg := range []string{"EdDSA", "ES256"} {
 			id := "app-" + strings.ToLower(alg)
 			sec := w.addClient(id, "--signing-alg", alg, "--first-party")
-			c := w.rp(ctx, id, sec)
+			c := w.relyingParty(ctx, id, sec)
 			v := oauth2.GenerateVerifier()
 			res := b.do("GET", c.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), nil)
 			if res.StatusCode == 200 { // profile choice for a new client
@@ -296,7 +304,7 @@ func TestOIDCTokenRateLimit(t *testing.T) {
 
 func regexpProfile(t *testing.T, page, name string) string {
 	t.Helper()
-	m := regexp.MustCompile(`value="(\d+)">\s*<label for="profile-\d+">` + regexp.QuoteMeta(name) + `</label>`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`value="(\d+)"( checked)?>\s*<label for="profile-\d+">` + regexp.QuoteMeta(name) + `</label>`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no profile %s to choose:\n%s", name, page)
 	}

@@ -309,4 +309,3 @@ func (s *Store) SetGroupRequireTOTP(ctx context.Context, group string, require b
 	}
 	return mustAffect(res, "group "+n)
 }
-

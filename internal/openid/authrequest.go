@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hint
 	}
 	if r.ResponseType != oidc.ResponseTypeCode {
 		return nil, oidc.ErrUnauthorizedClient().WithDescription("only the authorization code flow (response_type=code) is supported")
+	}
+	if !slices.Contains(r.Scopes, oidc.ScopeOpenID) {
+		return nil, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
 	}
 	if r.ResponseMode != "" && r.ResponseMode != oidc.ResponseModeQuery {
 		return nil, oidc.ErrInvalidRequest().WithDescription("only response_mode=query is supported")
