@@ -180,9 +180,18 @@ func (q *Queue) claim(ctx context.Context, kinds []any) (Job, []byte, bool, erro
 	var runAfter, created int64
 	err := q.db.InTx(ctx, func(tx *store.Tx) error {
 		args := append([]any{now + int64(2*q.Timeout/time.Second), now, now}, kinds...)
+		// The outer conditions repeat the inner ones: on PostgreSQL a worker
+		// that waited for another's row lock re-checks them on the row as
+		// the other left it, and finds it taken. SKIP LOCKED spares the wait.
+		lock := ""
+		if q.db.Dialect() == store.Postgres {
+			lock = " FOR UPDATE SKIP LOCKED"
+		}
+		args = append(args, now, now)
 		return tx.QueryRow(ctx, `UPDATE queue_jobs SET locked_until = ?, attempts = attempts + 1
 			WHERE id = (SELECT id FROM queue_jobs WHERE state = 'pending' AND run_after <= ? AND locked_until <= ?
-				AND kind IN (`+in+`) ORDER BY run_after, id LIMIT 1)
+				AND kind IN (`+in+`) ORDER BY run_after, id LIMIT 1`+lock+`)
+			AND state = 'pending' AND run_after <= ? AND locked_until <= ?
 			RETURNING id, kind, payload, attempts, run_after, created_at`, args...).
 			Scan(&j.ID, &j.Kind, &payload, &j.Attempts, &runAfter, &created)
 	})
