@@ -32,20 +32,17 @@ p() { "$tmp/pelote" "$@"; }
 echo "bench password 1" | p user add bench --email bench@example.org --password-stdin >/dev/null
 p service add bench --quota 1 >/dev/null
 p profile add bench bench bench >/dev/null
-creds="{"
+mkdir "$tmp/creds"
 for alg in RS256 EdDSA; do
-  m=$(p client add "machine-$alg" --machine --service bench --signing-alg "$alg" --json)
-  a=$(p client add "app-$alg" --service bench --first-party --signing-alg "$alg" --redirect-uri http://127.0.0.1:9/callback --json)
-  creds+=$(python3 -c 'import json,sys; m=json.loads(sys.argv[1]); a=json.loads(sys.argv[2]); alg=sys.argv[3]
-print(f"\"machine-{alg}\": [\"{m["client_id"]}\", \"{m["client_secret"]}\"], \"app-{alg}\": [\"{a["client_id"]}\", \"{a["client_secret"]}\"],", end="")' "$m" "$a" "$alg")
+  p client add "machine-$alg" --machine --service bench --signing-alg "$alg" --json >"$tmp/creds/machine-$alg.json"
+  p client add "app-$alg" --service bench --first-party --signing-alg "$alg" --redirect-uri http://127.0.0.1:9/callback --json >"$tmp/creds/app-$alg.json"
 done
-creds="${creds%,}}"
 
 "${pin_srv[@]}" "$tmp/pelote" serve --listen "127.0.0.1:$port" 2>"$tmp/serve.log" &
 srv=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-out=$(echo "$creds" | "${pin_load[@]}" "$tmp/oidcload" -issuer "http://127.0.0.1:$port" -c "$conc" -d "$dur" -password "bench password 1")
+out=$("${pin_load[@]}" "$tmp/oidcload" -creds "$tmp/creds" -issuer "http://127.0.0.1:$port" -c "$conc" -d "$dur" -password "bench password 1")
 echo "$out"
 kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
 rs=$("${pin_srv[@]}" "$tmp/oidcload" -sign RS256 -d "$dur")

@@ -21,7 +21,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"regexp"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +37,7 @@ var (
 	signOnly = flag.String("sign", "", "only print the raw signing rate of RS256, ES256 or EdDSA")
 	user     = flag.String("user", "bench", "member to sign in for refresh and code measures")
 	password = flag.String("password", "", "that member's password")
+	credDir  = flag.String("creds", "", "directory of `pelote client add --json` outputs")
 	codes    = flag.Int("codes", 400, "codes prepared for the exchange measure")
 )
 
@@ -47,8 +48,19 @@ func main() {
 		return
 	}
 	creds := map[string][2]string{}
-	if err := json.NewDecoder(os.Stdin).Decode(&creds); err != nil {
-		log.Fatalf("client credentials on stdin: %v", err)
+	for _, name := range []string{"machine-RS256", "machine-EdDSA", "app-RS256", "app-EdDSA"} {
+		b, err := os.ReadFile(filepath.Join(*credDir, name+".json"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		var c struct {
+			ID     string `json:"client_id"`
+			Secret string `json:"client_secret"`
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			log.Fatalf("%s: %v", name, err)
+		}
+		creds[name] = [2]string{c.ID, c.Secret}
 	}
 	for _, alg := range []string{"RS256", "EdDSA"} {
 		m := creds["machine-"+alg]
@@ -180,8 +192,6 @@ func newBrowser() *browser {
 	res.Body.Close()
 	return b
 }
-
-var hidden = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
 func (b *browser) code(client string) string {
 	q := url.Values{"client_id": {client}, "redirect_uri": {redirectURI}, "response_type": {"code"}, "scope": {"openid profile offline_access"}, "state": {"s"}}

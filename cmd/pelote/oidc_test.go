@@ -470,6 +470,7 @@ func TestOIDCCodeFlowWithProfilesAndTOTP(t *testing.T) {
 		form := b.hidden()
 		form.Set("profile", regexpProfile(t, b.page, "alice-work"))
 		res = b.do("POST", "/oidc/profile", form)
+		b.expectPage(res, 200, `value="allow"`)
 		{
 			form := b.hidden()
 			form.Set("decision", "allow")

@@ -40,7 +40,7 @@ type fixture struct {
 	other   identity.Profile
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), Migrations())

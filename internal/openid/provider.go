@@ -57,7 +57,7 @@ func NewProvider(st *Store, issuer string, tokenRate int, log *slog.Logger) (*Pr
 	if u, err := url.Parse(issuer); err == nil && u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p, err := op.NewOpenIDProvider(strings.TrimRight(issuer, "/"), cfg, st, opts...)
+	p, err := op.NewProvider(cfg, st, op.StaticIssuer(strings.TrimRight(issuer, "/")), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("openid: %w", err)
 	}

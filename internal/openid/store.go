@@ -101,3 +101,5 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+func timeNow() time.Time { return time.Now() }
