@@ -74,7 +74,9 @@ Commands:
   user show NAME                         one account with groups and profiles
   user disable|enable NAME               block or allow logins (ends sessions)
   user passwd NAME --password-stdin      set a new password (ends sessions)
+  user totp-reset NAME                   remove a lost second factor; the member enrols again
   group add NAME [--description D]       create a group
+  group set NAME --require-totp=true|false  require two-step verification of members
   group list                             list groups
   group show NAME                        a group and its members
   group rm NAME                          delete a group
@@ -184,6 +186,13 @@ func (f *flags) parse(args []string, want int, names string) ([]string, error) {
 		return nil, usagef("%s takes %s", f.Name(), names)
 	}
 	return pos, nil
+}
+
+// given reports whether the command line set the named flag.
+func (f *flags) given(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 // open loads the configuration and opens the migrated database.

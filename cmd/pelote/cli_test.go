@@ -108,6 +108,17 @@ func TestGroupServiceProfileVerbs(t *testing.T) {
 	if err := json.Unmarshal([]byte(p.ok("", "group", "list", "--json")), &groups); err != nil || len(groups) != 2 {
 		t.Fatalf("group list: %+v %v", groups, err)
 	}
+	p.fails(exitUsage, "needs a flag to change", "", "group", "set", "staff")
+	p.fails(exitFail, "not found", "", "group", "set", "ghosts", "--require-totp=true")
+	if out := p.ok("", "group", "set", "staff", "--require-totp=true"); !strings.Contains(out, "required") {
+		t.Fatalf("group set: %q", out)
+	}
+	if out := p.ok("", "group", "list"); !strings.Contains(out, "staff  1        required") {
+		t.Fatalf("group list: %q", out)
+	}
+	p.ok("", "group", "set", "staff", "--require-totp=false")
+	p.fails(exitFail, "two-step verification is not enabled", "", "user", "totp-reset", "alice")
+	p.fails(exitFail, "not found", "", "user", "totp-reset", "ghost")
 	p.ok("", "group", "member", "rm", "staff", "alice")
 	p.ok("", "group", "rm", "staff")
 

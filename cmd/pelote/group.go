@@ -2,17 +2,21 @@ package main
 
 import (
 	"fmt"
-	"pelote/internal/identity"
+	"strings"
 	"text/tabwriter"
+
+	"pelote/internal/identity"
 )
 
 func (c *cli) group(args []string) error {
 	if len(args) == 0 {
-		return usagef("group needs a verb: add, list, show, rm, member")
+		return usagef("group needs a verb: add, set, list, show, rm, member")
 	}
 	switch args[0] {
 	case "add":
 		return c.groupAdd(args[1:])
+	case "set":
+		return c.groupSet(args[1:])
 	case "list":
 		return c.groupList(args[1:])
 	case "show":
@@ -44,6 +48,21 @@ func (c *cli) groupAdd(args []string) error {
 	})
 }
 
+func (c *cli) groupSet(args []string) error {
+	f := c.flags("group set", false)
+	require := f.Bool("require-totp", false, "members must use two-step verification to sign in to applications")
+	return c.with(f, args, 1, "one group name", func(pos []string, ids *identity.Store) error {
+		if !f.given("require-totp") {
+			return usagef("group set needs a flag to change, e.g. --require-totp=true")
+		}
+		if err := ids.SetGroupRequireTOTP(c.ctx, pos[0], *require); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "group %s: two-step verification %s\n", strings.ToLower(pos[0]), map[bool]string{true: "required", false: "optional"}[*require])
+		return nil
+	})
+}
+
 func (c *cli) groupList(args []string) error {
 	f := c.flags("group list", true)
 	return c.with(f, args, 0, "no argument", func(_ []string, ids *identity.Store) error {
@@ -55,9 +74,9 @@ func (c *cli) groupList(args []string) error {
 			return c.printJSON(list)
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "GROUP\tMEMBERS\tDESCRIPTION")
+		fmt.Fprintln(tw, "GROUP\tMEMBERS\tTOTP\tDESCRIPTION")
 		for _, g := range list {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", g.Name, g.Members, g.Description)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", g.Name, g.Members, map[bool]string{true: "required", false: "-"}[g.RequireTOTP], g.Description)
 		}
 		return tw.Flush()
 	})

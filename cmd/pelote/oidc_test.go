@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,9 +21,6 @@ import (
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
-	"pelote/internal/identity"
-	"pelote/internal/secret"
-	"pelote/internal/store"
 	"pelote/internal/store/storetest"
 )
 
@@ -112,35 +108,27 @@ func newOIDCWorld(t *testing.T) *oidcWorld {
 	return w
 }
 
-// enrolTOTP turns on TOTP for username directly in the database the
-// server uses, with the secret file it created.
+// enrolTOTP turns on TOTP for username through the account pages, as the
+// README tells a member to, and returns the seed the QR code holds.
 func (w *oidcWorld) enrolTOTP(username string) string {
 	t := w.t
-	ctx := context.Background()
-	keys, err := secret.LoadOrCreate(filepath.Join(w.dir, "pelote-data", "secret.key"))
-	if err != nil {
-		t.Fatal(err)
+	b := w.browser()
+	res := b.do("GET", "/login", nil)
+	b.expectPage(res, 200, `name="password"`)
+	res = b.do("POST", "/login", url.Values{"username": {username}, "password": {"member password 1"}})
+	b.expectPage(res, 200, "Manage two-step verification")
+	res = b.do("POST", "/account/totp/begin", url.Values{})
+	b.expectPage(res, 200, `src="data:image/png;base64,`)
+	m := regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`).FindStringSubmatch(b.page)
+	if m == nil {
+		t.Fatalf("no secret on the enrolment page:\n%s", b.page)
 	}
-	db, err := store.Open(ctx, w.dsn(), filepath.Join(w.dir, "pelote-data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ids := identity.NewStore(db, identity.NewHasher(identity.DefaultArgon2))
-	ids.Seal = keys.Sealer("totp")
-	a, err := ids.Account(ctx, username)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := ids.BeginTOTP(ctx, a.ID, "Pelote")
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, _ := totp.GenerateCode(e.Secret, time.Now().Add(-30*time.Second))
-	if _, err := ids.ConfirmTOTP(ctx, a.ID, code); err != nil {
-		t.Fatal(err)
-	}
-	return e.Secret
+	// The previous step's code, so that the sign-ins that follow, with
+	// the current one, are not refused as replays.
+	code, _ := totp.GenerateCode(m[1], time.Now().Add(-30*time.Second))
+	res = b.do("POST", "/account/totp/confirm", url.Values{"code": {code}})
+	b.expectPage(res, 200, "Recovery codes")
+	return m[1]
 }
 
 // addClient registers a confidential client and returns its secret.

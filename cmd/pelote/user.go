@@ -10,7 +10,7 @@ import (
 
 func (c *cli) user(args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a verb: add, list, show, disable, enable, passwd")
+		return usagef("user needs a verb: add, list, show, disable, enable, passwd, totp-reset")
 	}
 	switch args[0] {
 	case "add":
@@ -25,6 +25,8 @@ func (c *cli) user(args []string) error {
 		return c.userState(args[1:], "enable", identity.Active)
 	case "passwd":
 		return c.userPasswd(args[1:])
+	case "totp-reset":
+		return c.userTOTPReset(args[1:])
 	}
 	return usagef("unknown verb user %q", args[0])
 }
@@ -149,4 +151,17 @@ func (c *cli) userPasswd(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "password of %s changed; its sessions are ended\n", strings.ToLower(pos[0]))
 	return nil
+}
+
+// userTOTPReset is for a member who lost both the device and the recovery
+// codes: the second factor is removed and they enrol again.
+func (c *cli) userTOTPReset(args []string) error {
+	f := c.flags("user totp-reset", false)
+	return c.with(f, args, 1, "one username", func(pos []string, ids *identity.Store) error {
+		if err := ids.ResetTOTP(c.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "two-step verification of %s is reset\n", strings.ToLower(pos[0]))
+		return nil
+	})
 }

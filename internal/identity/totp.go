@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -106,6 +107,41 @@ func (s *Store) BeginTOTP(ctx context.Context, accountID int64, issuer string) (
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("identity: totp: %w", err)
 	}
+	return enrolment(key)
+}
+
+// PendingTOTP shows the enrolment in progress again, for a person who
+// mistyped the confirmation code: the seed in their app stays valid.
+func (s *Store) PendingTOTP(ctx context.Context, accountID int64, issuer string) (TOTPEnrolment, error) {
+	a, err := s.AccountByID(ctx, accountID)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	var pending string
+	err = s.db.QueryRow(ctx, `SELECT pending_secret FROM account_totp WHERE account_id = ?`, accountID).Scan(&pending)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && pending == "") {
+		return TOTPEnrolment{}, fmt.Errorf("identity: no enrolment in progress: %w", ErrNoTOTP)
+	}
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("identity: totp: %w", err)
+	}
+	secret, err := s.open(accountID, pending)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("identity: totp seed of account %d: %w", accountID, err)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: a.Username, Period: totpPeriod, Secret: raw})
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("identity: totp: %w", err)
+	}
+	return enrolment(key)
+}
+
+// enrolment renders a key for the enrolment page.
+func enrolment(key *otp.Key) (TOTPEnrolment, error) {
 	img, err := key.Image(240, 240)
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("identity: totp QR code: %w", err)
@@ -263,6 +299,9 @@ func (s *Store) DisableTOTP(ctx context.Context, accountID int64, password strin
 	if err != nil {
 		return err
 	}
+	if !st.Enabled {
+		return ErrNoTOTP
+	}
 	if st.Required {
 		return ErrTOTPRequired
 	}
@@ -287,8 +326,14 @@ func (s *Store) removeTOTP(ctx context.Context, accountID int64) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM totp_recovery_codes WHERE account_id = ?`, accountID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM account_totp WHERE account_id = ?`, accountID)
-		return err
+		res, err := tx.Exec(ctx, `DELETE FROM account_totp WHERE account_id = ?`, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoTOTP
+		}
+		return nil
 	})
 }
 

@@ -14,6 +14,7 @@ type accountView struct {
 	Services       []identity.Service
 	Sessions       []identity.Session
 	CurrentSession int64
+	TOTP           identity.TOTPStatus
 }
 
 // accountPage renders the account page with status and the messages already
@@ -23,7 +24,9 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v *visit, p
 	var err error
 	if view.Profiles, err = s.ids.Profiles(r.Context(), identity.ProfileQuery{Account: v.account.Username}); err == nil {
 		if view.Services, err = s.ids.Services(r.Context()); err == nil {
-			view.Sessions, err = s.ids.ListSessions(r.Context(), v.account.ID)
+			if view.Sessions, err = s.ids.ListSessions(r.Context(), v.account.ID); err == nil {
+				view.TOTP, err = s.ids.TOTPStatus(r.Context(), v.account.ID)
+			}
 		}
 	}
 	if err != nil {

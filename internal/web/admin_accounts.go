@@ -78,6 +78,7 @@ type adminAccountView struct {
 	Profiles []identity.Profile
 	Groups   []identity.Group
 	Services []identity.Service
+	TOTP     identity.TOTPStatus
 }
 
 func (s *Server) adminAccountPage(w http.ResponseWriter, r *http.Request, view *adminAccountView, status int) {
@@ -87,7 +88,9 @@ func (s *Server) adminAccountPage(w http.ResponseWriter, r *http.Request, view *
 		view.Who = who
 		if view.Profiles, err = s.ids.Profiles(ctx, identity.ProfileQuery{Account: who.Username}); err == nil {
 			if view.Groups, err = s.ids.Groups(ctx); err == nil {
-				view.Services, err = s.ids.Services(ctx)
+				if view.Services, err = s.ids.Services(ctx); err == nil {
+					view.TOTP, err = s.ids.TOTPStatus(ctx, who.ID)
+				}
 			}
 		}
 	}

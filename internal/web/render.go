@@ -173,6 +173,8 @@ func (s *Server) explain(r *http.Request, p *page, err error, conflictKey string
 			msgs, status = append(msgs, p.T("err.quota")), http.StatusConflict
 		case errors.Is(e, identity.ErrLastAdmin):
 			msgs, status = append(msgs, p.T("err.last_admin")), http.StatusConflict
+		case errors.Is(e, identity.ErrNoTOTP):
+			msgs, status = append(msgs, p.T("totp.not_enabled")), http.StatusConflict
 		case errors.Is(e, identity.ErrBadCredentials):
 			msgs, status = append(msgs, p.T("err.bad_credentials")), http.StatusUnauthorized
 		case errors.Is(e, store.ErrUnavailable) || s.db.Ping(r.Context()) != nil:

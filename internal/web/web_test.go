@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
 )
@@ -34,6 +36,11 @@ func newEnv(t *testing.T, publicURL string) *env {
 	t.Helper()
 	db := storetest.Open(t, identity.Migrations())
 	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	keys, err := secret.New(bytes.Repeat([]byte{7}, secret.Size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids.Seal = keys.Sealer("totp")
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
