@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func (s *Store) TOTPStatus(ctx context.Context, accountID int64) (TOTPStatus, er
 	var enabled int64
 	err := s.db.QueryRow(ctx, `SELECT COALESCE((SELECT enabled_at FROM account_totp WHERE account_id = ?), 0),
 		(SELECT COUNT(*) FROM totp_recovery_codes WHERE account_id = ? AND used_at = 0),
-		(SELECT COUNT(*) FROM group_members m JOIN account_groups g ON g.id = m.group_id WHERE m.account_id = ? AND g.require_totp = 1)`,
+		EXISTS (SELECT 1 FROM group_members m JOIN account_groups g ON g.id = m.group_id WHERE m.account_id = ? AND g.require_totp = 1)`,
 		accountID, accountID, accountID).Scan(&enabled, &st.RecoveryLeft, &st.Required)
 	st.Enabled = enabled != 0
 	if err != nil {
@@ -210,12 +211,9 @@ func (s *Store) newRecoveryCodes(ctx context.Context, tx *store.Tx, accountID in
 	}
 	codes := make([]string, RecoveryCodes)
 	for i := range codes {
-		b := make([]byte, 10)
-		if _, err := s.Rand.Read(b); err != nil {
+		b, err := s.recoveryChars(10)
+		if err != nil {
 			return nil, err
-		}
-		for j := range b {
-			b[j] = recoveryAlphabet[int(b[j])%len(recoveryAlphabet)]
 		}
 		codes[i] = string(b[:5]) + "-" + string(b[5:])
 		if _, err := tx.Exec(ctx, `INSERT INTO totp_recovery_codes (account_id, code_hash) VALUES (?, ?)`, accountID, hashToken(codes[i])); err != nil {
@@ -223,6 +221,25 @@ func (s *Store) newRecoveryCodes(ctx context.Context, tx *store.Tx, accountID in
 		}
 	}
 	return codes, nil
+}
+
+// recoveryChars draws n characters from recoveryAlphabet without modulo
+// bias: bytes past the largest multiple of its length are drawn again.
+func (s *Store) recoveryChars(n int) ([]byte, error) {
+	const limit = 256 - 256%len(recoveryAlphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, 16)
+	for len(out) < n {
+		if _, err := io.ReadFull(s.Rand, buf); err != nil {
+			return nil, fmt.Errorf("identity: recovery codes: %w", err)
+		}
+		for _, c := range buf {
+			if int(c) < limit && len(out) < n {
+				out = append(out, recoveryAlphabet[int(c)%len(recoveryAlphabet)])
+			}
+		}
+	}
+	return out, nil
 }
 
 // VerifySecondFactor accepts a current TOTP code, once per time step, or
@@ -259,8 +276,16 @@ func (s *Store) VerifySecondFactor(ctx context.Context, accountID int64, code st
 		if step < 0 || step <= last {
 			return ErrBadCode
 		}
-		_, err = tx.Exec(ctx, `UPDATE account_totp SET last_step = ? WHERE account_id = ?`, step, accountID)
-		return err
+		// Conditional, so that two logins with one code racing on
+		// PostgreSQL cannot both pass: the row lock decides.
+		res, err := tx.Exec(ctx, `UPDATE account_totp SET last_step = ? WHERE account_id = ? AND last_step < ?`, step, accountID, step)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrBadCode
+		}
+		return nil
 	})
 	return usedRecovery, err
 }

@@ -290,7 +290,14 @@ func (s *Store) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequ
 
 // DeleteAuthRequest is called once tokens were issued for the request; the
 // row stays, spent, so a replayed code is recognised until it is purged.
+// The grant's transaction already spent the code; this only catches a
+// request that got here without a grant.
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	var grant, used int64
+	err := s.db.QueryRow(ctx, `SELECT COALESCE(grant_id, 0), code_used_at FROM oidc_auth_requests WHERE id = ?`, id).Scan(&grant, &used)
+	if err == nil && grant != 0 && used != 0 {
+		return nil
+	}
 	res, err := s.db.Exec(ctx, `UPDATE oidc_auth_requests SET code_used_at = ? WHERE id = ? AND code_used_at = 0`, s.now().Unix(), id)
 	if err != nil {
 		return err

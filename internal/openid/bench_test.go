@@ -85,6 +85,7 @@ func benchClientCredentials(b *testing.B, alg string) {
 	w := newBenchWorld(b, alg)
 	form := url.Values{"grant_type": {"client_credentials"}}
 	b.ResetTimer()
+	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			w.token(b, w.machine, w.machineSecret, form)
@@ -97,6 +98,7 @@ func benchRefresh(b *testing.B, alg string) {
 	w := newBenchWorld(b, alg)
 	ctx := b.Context()
 	b.ResetTimer()
+	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		out := w.token(b, w.app, w.appSecret, url.Values{"grant_type": {"authorization_code"}, "code": {w.code(b, ctx)}, "redirect_uri": {"https://app.example.org/cb"}})
 		rt := out["refresh_token"].(string)
@@ -122,6 +124,7 @@ func BenchmarkCodeExchangeRS256(b *testing.B) {
 	}
 	close(codes)
 	b.ResetTimer()
+	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			w.token(b, w.app, w.appSecret, url.Values{"grant_type": {"authorization_code"}, "code": {<-codes}, "redirect_uri": {"https://app.example.org/cb"}})
@@ -135,6 +138,7 @@ func BenchmarkSignRS256(b *testing.B) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
 	payload := []byte(`{"iss":"http://id.example.org","sub":"Xq3k9dP2mS8vT1wZ4yB6nA","aud":["app"],"exp":1900000000,"iat":1800000000}`)
+	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := signer.Sign(payload); err != nil {

@@ -341,7 +341,7 @@ var errBadClient = errors.New("unknown client or wrong secret")
 
 // authenticate checks a confidential client's secret in constant time.
 func (s *Store) authenticate(ctx context.Context, id, secret string) (Client, error) {
-	c, err := s.Client(ctx, id)
+	c, err := s.clientFor(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Client{}, errBadClient
 	}

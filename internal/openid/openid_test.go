@@ -183,6 +183,20 @@ func TestCodeSingleUseAndExpiry(t *testing.T) {
 		t.Fatal("refresh token of a reused code works")
 	}
 
+	// Two exchanges that both read the code before either spent it: the
+	// second finds the grant of the first and revokes it.
+	raced, _ := f.flow(t, "notes", f.profile.ID, "openid", "offline_access")
+	firstAccess, _, _, err := f.st.CreateAccessAndRefreshTokens(ctx, raced, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := f.st.CreateAccessAndRefreshTokens(ctx, raced, ""); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("racing exchange: %v", err)
+	}
+	if _, err := f.st.accessToken(ctx, firstAccess); !errors.Is(err, errTokenInvalid) {
+		t.Fatalf("token of a raced code: %v", err)
+	}
+
 	// An expired code.
 	_, code2 := f.flow(t, "notes", f.profile.ID, "openid")
 	f.clock.Add(f.st.Life.Code + time.Second)

@@ -12,6 +12,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
+
+	"pelote/internal/identity"
 )
 
 var _ op.Storage = (*Store)(nil)
@@ -25,7 +27,45 @@ const LoginPath = "/oidc/login"
 // reqState carries, through one HTTP request, the signing algorithm of the
 // client being served: op asks for "the" signing key without saying for
 // whom, but every flow loads or authenticates the client first.
-type reqState struct{ alg string }
+type reqState struct {
+	alg string
+	// client and account are loaded once per request: op asks for the
+	// client several times, and the grant's checks and claims share the
+	// account.
+	client  *Client
+	account *identity.Account
+}
+
+func stateOf(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey{}).(*reqState)
+	return st
+}
+
+// clientFor is Client, remembered for the rest of the request.
+func (s *Store) clientFor(ctx context.Context, id string) (Client, error) {
+	st := stateOf(ctx)
+	if st != nil && st.client != nil && st.client.ID == id {
+		return *st.client, nil
+	}
+	c, err := s.Client(ctx, id)
+	if err == nil && st != nil {
+		st.client = &c
+	}
+	return c, err
+}
+
+// accountFor is AccountByID, remembered for the rest of the request.
+func (s *Store) accountFor(ctx context.Context, id int64) (identity.Account, error) {
+	st := stateOf(ctx)
+	if st != nil && st.account != nil && st.account.ID == id {
+		return *st.account, nil
+	}
+	a, err := s.ids.AccountByID(ctx, id)
+	if err == nil && st != nil {
+		st.account = &a
+	}
+	return a, err
+}
 
 type stateKey struct{}
 
@@ -42,7 +82,7 @@ func noteClient(ctx context.Context, c Client) {
 
 // GetClientByClientID loads a client for op.
 func (s *Store) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.Client(ctx, id)
+	c, err := s.clientFor(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +271,7 @@ func (s *Store) SignLogoutTarget(to string) string { return s.keys.MAC("logout t
 
 // fillClaims sets the claims a profile shows for scopes.
 func (s *Store) fillClaims(ctx context.Context, info *oidc.UserInfo, subject string, accountID, profileID int64, scopes []string) error {
-	a, err := s.ids.AccountByID(ctx, accountID)
+	a, err := s.accountFor(ctx, accountID)
 	if err != nil {
 		return err
 	}

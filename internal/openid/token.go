@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"pelote/internal/identity"
 	"pelote/internal/store"
 )
 
@@ -50,7 +51,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 		return randomID(16), exp, nil
 	case *AuthRequest:
 		var id string
-		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
 			grant, err := s.grantFrom(ctx, tx, r)
 			if err != nil {
 				return err
@@ -58,7 +59,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 			id, err = s.insertToken(ctx, tx, grant, "access", "", r.Scopes, exp)
 			return err
 		})
-		return id, exp, err
+		return id, exp, s.afterGrantTx(ctx, err)
 	}
 	return "", time.Time{}, fmt.Errorf("openid: access token for %T is not supported", req)
 }
@@ -70,7 +71,8 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	exp := now.Add(s.Life.AccessToken)
 	var accessID, refresh string
 	var reused int64
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	// Grants share their commits: see store.InGroupTx.
+	err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
 		var grant int64
 		var scopes []string
 		switch r := req.(type) {
@@ -111,7 +113,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 		}
 	}
 	if err != nil {
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, s.afterGrantTx(ctx, err)
 	}
 	return accessID, refresh, exp, nil
 }
@@ -134,7 +136,9 @@ func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest) (in
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET grant_id = ? WHERE id = ? AND grant_id IS NULL`, id, r.ID)
+	// Spending the code here, in the grant's transaction, saves
+	// DeleteAuthRequest a commit of its own.
+	res, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET grant_id = ?, code_used_at = ? WHERE id = ? AND grant_id IS NULL AND code_used_at = 0`, id, now.Unix(), r.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -143,12 +147,31 @@ func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest) (in
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(grant_id, 0) FROM oidc_auth_requests WHERE id = ?`, r.ID).Scan(&first); err != nil {
 			return 0, err
 		}
-		if err := revokeGrantTx(ctx, tx, first, now); err != nil {
-			return 0, err
-		}
-		return 0, oidc.ErrInvalidGrant().WithDescription("code already used; the tokens issued from it are revoked")
+		// Revoked after this transaction, which rolls back.
+		return 0, codeReused{grant: first}
 	}
 	return id, nil
+}
+
+// codeReused is a code exchanged twice at the same moment: the grant the
+// first exchange made is revoked once the second's transaction is over.
+type codeReused struct{ grant int64 }
+
+func (codeReused) Error() string { return "code already used" }
+
+// afterGrantTx revokes what a failed grant transaction found reused, and
+// turns that into the error the client gets.
+func (s *Store) afterGrantTx(ctx context.Context, err error) error {
+	var reuse codeReused
+	if !errors.As(err, &reuse) {
+		return err
+	}
+	if reuse.grant != 0 {
+		if rerr := s.revokeGrant(ctx, reuse.grant, "code reused"); rerr != nil {
+			return rerr
+		}
+	}
+	return oidc.ErrInvalidGrant().WithDescription("code already used; the tokens issued from it are revoked")
 }
 
 func (s *Store) insertToken(ctx context.Context, tx *store.Tx, grant int64, kind, hash string, scopes []string, exp time.Time) (string, error) {
@@ -304,14 +327,14 @@ var errTokenInvalid = errors.New("token unknown, expired or revoked")
 
 // accountActive stops tokens of a disabled account from working.
 func (s *Store) accountActive(ctx context.Context, id int64) error {
-	var state string
-	if err := s.db.QueryRow(ctx, `SELECT state FROM accounts WHERE id = ?`, id).Scan(&state); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return errTokenInvalid
-		}
+	a, err := s.accountFor(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errTokenInvalid
+	}
+	if err != nil {
 		return err
 	}
-	if state != "active" {
+	if a.State != identity.Active {
 		return errTokenInvalid
 	}
 	return nil

@@ -40,6 +40,11 @@ type DB struct {
 	w, r    *sql.DB
 	// where describes the database for messages without any secret in it.
 	where string
+	// stmts caches prepared statements for SQLite, whose driver would
+	// otherwise parse every query again (pgx keeps its own cache).
+	stmts *stmtCache
+	// group runs InGroupTx for SQLite.
+	group *groupCommitter
 }
 
 // Open connects to dsn, or to a SQLite file in dataDir when dsn is empty, and
@@ -98,7 +103,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(2)
-	db := &DB{dialect: SQLite, w: w, r: r, where: "SQLite file " + path}
+	db := &DB{dialect: SQLite, w: w, r: r, where: "SQLite file " + path, stmts: newStmtCache(), group: newGroupCommitter()}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -158,6 +163,8 @@ func (db *DB) String() string { return db.where }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.group.close()
+	db.stmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -174,16 +181,25 @@ type Queryer interface {
 
 // Exec runs a write outside a transaction.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := db.stmts.get(ctx, db.w, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.w.ExecContext(ctx, rebind(db.dialect, query), args...)
 }
 
 // Query runs a read on the reader pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.stmts.get(ctx, db.r, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.r.QueryContext(ctx, rebind(db.dialect, query), args...)
 }
 
 // QueryRow runs a single-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.stmts.get(ctx, db.r, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.r.QueryRowContext(ctx, rebind(db.dialect, query), args...)
 }
 
@@ -191,20 +207,46 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	db      *DB
+	// unprepared are queries to prepare once the transaction is over: the
+	// SQLite writer has one connection, which the transaction holds.
+	unprepared []string
+}
+
+// stmt returns the cached statement for query bound to the transaction,
+// or nil when there is none yet.
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.db.stmts == nil {
+		return nil
+	}
+	if st := t.db.stmts.cached(t.db.w, query); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	t.unprepared = append(t.unprepared, query)
+	return nil
 }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, rebind(t.dialect, query), args...)
 }
 
 // Query runs a read in the transaction.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, rebind(t.dialect, query), args...)
 }
 
 // QueryRow runs a single-row read in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, rebind(t.dialect, query), args...)
 }
 
@@ -220,11 +262,15 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{tx: tx, dialect: db.dialect}); err != nil {
+	t := &Tx{tx: tx, dialect: db.dialect, db: db}
+	if err = fn(t); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, q := range t.unprepared {
+		db.stmts.get(ctx, db.w, q)
 	}
 	return nil
 }

@@ -155,6 +155,7 @@ func (s *Server) Handler() http.Handler {
 		s.oidcRoutes(mux)
 		member("GET /account/apps", s.accountApps)
 		member("POST /account/apps/{client}/revoke", s.accountRevokeApp)
+		s.clientRoutes(admin)
 	}
 
 	mux.HandleFunc("/", s.notFound)

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// maxGroup bounds how many callers share one commit.
+const maxGroup = 64
+
+// groupItem is one caller's share of a group transaction.
+type groupItem struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+// groupCommitter runs the group transactions of a SQLite database: one
+// goroutine takes the callers that queued while the previous commit was
+// being written to disk, and commits them together.
+type groupCommitter struct {
+	start sync.Once
+	// mu orders queueing against close: once closed is set, nothing
+	// enters the queue, and the committer drains what did.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan *groupItem
+	stop   chan struct{}
+	over   sync.WaitGroup
+}
+
+func newGroupCommitter() *groupCommitter {
+	return &groupCommitter{queue: make(chan *groupItem, maxGroup), stop: make(chan struct{})}
+}
+
+// InGroupTx runs fn in a write transaction that it may share with other
+// callers running InGroupTx at the same moment (group commit). Each fn runs
+// in its own savepoint: an error rolls back that fn's writes only, as
+// InTx would. It returns once the writes are durable, so a token endpoint
+// answers only with what the disk holds; but one synchronous commit serves
+// many callers, where SQLite's single writer would otherwise wait on the
+// disk once per caller. fn must not depend on running alone: it sees the
+// writes of the callers committed with it, as if they ran before it.
+func (db *DB) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
+	g := db.group
+	if g == nil {
+		// PostgreSQL commits concurrent transactions together by itself.
+		return db.InTx(ctx, fn)
+	}
+	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return fmt.Errorf("store: %w: the database is closed", ErrUnavailable)
+	}
+	g.start.Do(func() {
+		g.over.Add(1)
+		go db.commitGroups()
+	})
+	select {
+	case g.queue <- it:
+		g.mu.RUnlock()
+	case <-ctx.Done():
+		g.mu.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued, the item is always answered: its writes may already be
+	// committed, and the caller must not believe otherwise.
+	return <-it.done
+}
+
+func (db *DB) commitGroups() {
+	g := db.group
+	defer g.over.Done()
+	for {
+		var batch []*groupItem
+		select {
+		case it := <-g.queue:
+			batch = append(batch, it)
+		case <-g.stop:
+			// Answer whoever queued before the stop.
+			for {
+				select {
+				case it := <-g.queue:
+					db.runGroup([]*groupItem{it})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case it := <-g.queue:
+				batch = append(batch, it)
+			default:
+				break more
+			}
+		}
+		db.runGroup(batch)
+	}
+}
+
+// runGroup runs batch in one transaction and answers every item.
+func (db *DB) runGroup(batch []*groupItem) {
+	errs := make([]error, len(batch))
+	// The transaction belongs to no caller: one leaving must not roll
+	// back the others.
+	ctx := context.Background()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		for _, it := range batch {
+			it.done <- fmt.Errorf("store: begin: %w", err)
+		}
+		return
+	}
+	t := &Tx{tx: tx, dialect: db.dialect, db: db}
+	for i, it := range batch {
+		errs[i] = db.runSavepoint(t, it)
+	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("store: commit: %w", err)
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	for i, it := range batch {
+		it.done <- errs[i]
+	}
+	for _, q := range t.unprepared {
+		db.stmts.get(ctx, db.w, q)
+	}
+	t.unprepared = nil
+}
+
+// runSavepoint runs one caller's fn in a savepoint of the group's
+// transaction, rolling back to it when fn fails or panics.
+func (db *DB) runSavepoint(t *Tx, it *groupItem) (err error) {
+	if err := it.ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(it.ctx, "SAVEPOINT grouped"); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("store: panic in transaction: %v", v)
+		}
+		if err != nil {
+			// Rolled back with the group's context: the caller's may be done.
+			if _, rerr := t.tx.ExecContext(context.Background(), "ROLLBACK TO grouped"); rerr != nil {
+				err = fmt.Errorf("%w (and its rollback failed: %v)", err, rerr)
+			}
+		}
+		if _, rerr := t.tx.ExecContext(context.Background(), "RELEASE grouped"); rerr != nil && err == nil {
+			err = fmt.Errorf("store: release savepoint: %w", rerr)
+		}
+	}()
+	return it.fn(t)
+}
+
+// close stops the committer after answering every queued caller.
+func (g *groupCommitter) close() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.stop)
+	}
+	g.mu.Unlock()
+	g.over.Wait()
+}

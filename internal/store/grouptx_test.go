@@ -1,0 +1,95 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"pelote/internal/store"
+	"pelote/internal/store/storetest"
+)
+
+// insertLease is one caller's write in the tests below.
+func insertLease(ctx context.Context, tx *store.Tx, name string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`, name, "a", 1)
+	return err
+}
+
+func TestGroupTxIsolatesFailures(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := t.Context()
+	const callers = 40
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			errs[i] = db.InGroupTx(ctx, func(tx *store.Tx) error {
+				if err := insertLease(ctx, tx, fmt.Sprintf("ok-%d", i)); err != nil {
+					return err
+				}
+				switch i % 4 {
+				case 1:
+					// A failing caller loses its own writes only.
+					insertLease(ctx, tx, fmt.Sprintf("lost-%d", i))
+					return errors.New("refused")
+				case 2:
+					// A duplicate name fails in the database itself.
+					return insertLease(ctx, tx, fmt.Sprintf("ok-%d", i))
+				case 3:
+					if i == 3 {
+						panic("bug in a caller")
+					}
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	want := 0
+	for i, err := range errs {
+		switch {
+		case i%4 == 1 && (err == nil || err.Error() != "refused"):
+			t.Errorf("caller %d: %v, want its own error", i, err)
+		case i%4 == 2 && !store.IsUniqueViolation(err):
+			t.Errorf("caller %d: %v, want a unique violation", i, err)
+		case i == 3 && (err == nil || !strings.Contains(err.Error(), "panic")):
+			t.Errorf("caller %d: %v, want the panic as an error", i, err)
+		case (i%4 == 0 || (i%4 == 3 && i != 3)) && err != nil:
+			t.Errorf("caller %d: %v", i, err)
+		}
+		if err == nil {
+			want++
+		}
+	}
+	var got, lost int
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name LIKE 'ok-%'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name LIKE 'lost-%'`).Scan(&lost); err != nil {
+		t.Fatal(err)
+	}
+	if got != want || lost != 0 {
+		t.Fatalf("%d rows of successful callers (want %d), %d of failed ones", got, want, lost)
+	}
+}
+
+func TestGroupTxCancelledAndClosed(t *testing.T) {
+	db := storetest.Open(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := db.InGroupTx(ctx, func(tx *store.Tx) error { return insertLease(ctx, tx, "never") })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller: %v", err)
+	}
+	if err := db.InGroupTx(t.Context(), func(tx *store.Tx) error { return insertLease(t.Context(), tx, "first") }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	err = db.InGroupTx(t.Context(), func(tx *store.Tx) error { return insertLease(t.Context(), tx, "late") })
+	if err == nil {
+		t.Fatal("a closed database took a write")
+	}
+}
