@@ -46,7 +46,10 @@ func (db *DB) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
 	g := db.group
 	if g == nil {
 		// PostgreSQL commits concurrent transactions together by itself.
-		return db.InTx(ctx, fn)
+		return db.InTx(ctx, func(t *Tx) (err error) {
+			defer recoverInto(&err)
+			return fn(t)
+		})
 	}
 	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	g.mu.RLock()
@@ -174,4 +177,13 @@ func (g *groupCommitter) close() {
 	}
 	g.mu.Unlock()
 	g.over.Wait()
+}
+
+// recoverInto, deferred, turns a panic of a caller's fn into its error, as
+// runSavepoint does on SQLite, where the fn runs on the committer's
+// goroutine and a panic would take every caller down.
+func recoverInto(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("store: panic in transaction: %v", v)
+	}
 }
