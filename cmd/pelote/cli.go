@@ -218,6 +218,12 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
 	ids.Sessions = cfg.Sessions()
 	ids.Seal = keys.Sealer("totp")
+	// Sessions a verb ends (user disable, user passwd) reach their
+	// applications through the queue that serve's worker delivers.
+	log := c.logger(cfg.LogLevel)
+	st := openid.NewStore(db, ids, keys, log)
+	st.Queue = queue.New(db, log)
+	ids.SessionsEnded = st.SessionsEnded
 	return cfg, db, ids, nil
 }
 

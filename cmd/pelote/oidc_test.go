@@ -151,6 +151,8 @@ type browser struct {
 	w    *oidcWorld
 	c    *http.Client
 	page string // the last page's body
+	// nextCode shifts the TOTP codes signIn types, past a used step.
+	nextCode time.Duration
 }
 
 func (w *oidcWorld) browser() *browser {
@@ -233,7 +235,7 @@ func (b *browser) signIn(res *http.Response, password string) *http.Response {
 	res = b.do("POST", "/login", form)
 	b.expectPage(res, 200, `name="code"`)
 	form = b.hidden()
-	code, _ := totp.GenerateCode(b.w.totpKey, time.Now())
+	code, _ := totp.GenerateCode(b.w.totpKey, time.Now().Add(b.nextCode))
 	form.Set("code", code)
 	return b.do("POST", "/login/totp", form)
 }
@@ -512,6 +514,47 @@ func TestOIDCCodeFlowWithProfilesAndTOTP(t *testing.T) {
 		q = b.callback(b.do("GET", app.cfg.AuthCodeURL("n", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "none")), nil))
 		if q.Get("error") != "login_required" {
 			t.Fatalf("prompt=none signed out: %v", q)
+		}
+	})
+
+	t.Run("disabling the account from the shell signs its applications out", func(t *testing.T) {
+		// The step after the one the sign-ins above used: codes are single-use.
+		b.nextCode = 30 * time.Second
+		v := oauth2.GenerateVerifier()
+		// The profile and the consent are remembered from the steps above.
+		res := b.signIn(b.do("GET", app.cfg.AuthCodeURL("d", oauth2.S256ChallengeOption(v)), nil), "member password 1")
+		tk, err := app.cfg.Exchange(ctx, b.callback(res).Get("code"), oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := app.verifier.Verify(ctx, tk.Extra("id_token").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c idClaims
+		it.Claims(&c)
+		for len(w.logouts) > 0 {
+			<-w.logouts
+		}
+		w.cli("", "user", "disable", "alice")
+		// serve's worker finds the CLI's job at its next poll.
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case lt := <-w.logouts:
+				payload, err := app.provider.Verifier(&oidc.Config{ClientID: "notes", SkipExpiryCheck: true}).Verify(ctx, lt)
+				if err != nil {
+					t.Fatalf("logout token does not verify: %v", err)
+				}
+				var lc struct{ SID string }
+				payload.Claims(&lc)
+				if lc.SID == c.SID {
+					w.cli("", "user", "enable", "alice")
+					return
+				}
+			case <-deadline:
+				t.Fatal("disabling the account sent no back-channel logout")
+			}
 		}
 	})
 }

@@ -52,6 +52,7 @@ func (c *cli) serve(args []string) error {
 	jobs := queue.New(db, log)
 	st.Queue = jobs
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
+	ids.SessionsEnded = st.SessionsEnded // with this worker, woken at once
 	// Every node makes sure keys exist before it signs anything; rotation
 	// itself runs with the hourly upkeep.
 	if err := st.MaintainKeys(c.ctx); err != nil {

@@ -291,7 +291,7 @@ func (s *Store) SetState(ctx context.Context, username string, state State) erro
 			if err := refuseLastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = ?`, id); err != nil {
+			if _, err := s.endSessions(ctx, tx, `account_id = ?`, id); err != nil {
 				return fmt.Errorf("identity: end sessions of %q: %w", username, err)
 			}
 		}

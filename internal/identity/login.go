@@ -73,7 +73,7 @@ func (s *Store) SetPassword(ctx context.Context, username, password string, keep
 			return fmt.Errorf("identity: set password of %q: %w", username, err)
 		}
 		// A changed password must shut out whoever else held a session.
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = ? AND id <> ?`, id, keepSession); err != nil {
+		if _, err := s.endSessions(ctx, tx, `account_id = ? AND id <> ?`, id, keepSession); err != nil {
 			return fmt.Errorf("identity: end sessions of %q: %w", username, err)
 		}
 		return nil

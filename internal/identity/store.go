@@ -34,6 +34,11 @@ type Store struct {
 	Sessions SessionPolicy
 	// Seal encrypts second-factor seeds at rest (see package secret).
 	Seal *secret.Sealer
+	// SessionsEnded, when set, runs in the transaction that signs sessions
+	// out (sign-out, revocation, password change, disabling), so that what
+	// depends on them (the OpenID provider's back-channel logouts) is
+	// queued with the change or not at all. Expiry does not call it.
+	SessionsEnded func(ctx context.Context, tx *store.Tx, sessions []int64) error
 	// dummyHash is verified when a username is unknown, so that a wrong
 	// username costs the same time as a wrong password. Made on first use:
 	// CLI verbs that never log anyone in should not pay for it.

@@ -30,45 +30,46 @@ type logoutPayload struct {
 	SID     string `json:"sid"`
 }
 
-// SessionEnded queues a back-channel logout to every client that received
-// tokens in the web session and registered a logout URI. The tokens are
-// signed at delivery, so a retry carries a fresh iat.
-func (s *Store) SessionEnded(ctx context.Context, sessionID int64) error {
-	if s.Queue == nil || sessionID == 0 {
+// SessionsEnded queues a back-channel logout to every client that received
+// tokens in these web sessions and registered a logout URI, in tx: the
+// transaction that ends them (identity.Store.SessionsEnded). The tokens
+// are signed at delivery, so a retry carries a fresh iat.
+func (s *Store) SessionsEnded(ctx context.Context, tx *store.Tx, sessions []int64) error {
+	if s.Queue == nil {
 		return nil
 	}
-	queued := 0
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	var jobs []logoutPayload
+	for _, id := range sessions {
 		rows, err := tx.Query(ctx, `SELECT DISTINCT g.client_id, sb.subject FROM oidc_grants g
 			JOIN oidc_clients c ON c.id = g.client_id JOIN oidc_subjects sb ON sb.profile_id = g.profile_id
-			WHERE g.session_id = ? AND c.backchannel_logout_uri <> ''`, sessionID)
+			WHERE g.session_id = ? AND c.backchannel_logout_uri <> ''`, id)
 		if err != nil {
 			return err
 		}
-		var jobs []logoutPayload
 		for rows.Next() {
-			var p logoutPayload
+			p := logoutPayload{SID: s.sid(id)}
 			if err := rows.Scan(&p.Client, &p.Subject); err != nil {
 				rows.Close()
 				return err
 			}
-			p.SID = s.sid(sessionID)
 			jobs = append(jobs, p)
 		}
 		rows.Close()
-		for _, p := range jobs {
-			body, _ := json.Marshal(p)
-			if _, err := s.Queue.Enqueue(ctx, tx, LogoutJob, body); err != nil {
-				return err
-			}
+		if err := rows.Err(); err != nil {
+			return err
 		}
-		queued = len(jobs)
-		return nil
-	})
-	if err == nil && queued > 0 {
+	}
+	for _, p := range jobs {
+		body, _ := json.Marshal(p)
+		if _, err := s.Queue.Enqueue(ctx, tx, LogoutJob, body); err != nil {
+			return err
+		}
+	}
+	if len(jobs) > 0 {
+		// Early at worst: a worker that finds nothing polls again.
 		s.Queue.Wake()
 	}
-	return err
+	return nil
 }
 
 // logoutClient posts logout tokens; receivers must answer quickly.

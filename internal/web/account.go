@@ -144,7 +144,6 @@ func (s *Server) accountRevokeSession(w http.ResponseWriter, r *http.Request, v 
 		s.accountFailed(w, r, v, err, "")
 		return
 	}
-	s.sessionEnded(r, id)
 	if id == v.session.ID {
 		s.clearSession(w)
 		http.Redirect(w, r, "/login?ok=logged_out", http.StatusSeeOther)
@@ -154,18 +153,9 @@ func (s *Server) accountRevokeSession(w http.ResponseWriter, r *http.Request, v 
 }
 
 func (s *Server) accountRevokeOthers(w http.ResponseWriter, r *http.Request, v *visit) {
-	others, err := s.ids.ListSessions(r.Context(), v.account.ID)
-	if err == nil {
-		err = s.ids.RevokeOtherSessions(r.Context(), v.account.ID, v.session.ID)
-	}
-	if err != nil {
+	if err := s.ids.RevokeOtherSessions(r.Context(), v.account.ID, v.session.ID); err != nil {
 		s.accountFailed(w, r, v, err, "")
 		return
-	}
-	for _, o := range others {
-		if o.ID != v.session.ID {
-			s.sessionEnded(r, o.ID)
-		}
 	}
 	accountDone(w, r, "sessions_revoked")
 }

@@ -15,6 +15,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/openid"
+	"pelote/internal/store"
 )
 
 type loginView struct {
@@ -212,8 +213,9 @@ func (s *Server) allowNextTarget(w http.ResponseWriter, r *http.Request, next st
 // already had ends: one browser, one session.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity.Account, next string) {
 	if old, _ := s.currentVisit(r); old != nil {
-		if err := s.ids.RevokeSession(r.Context(), old.account.ID, old.session.ID); err == nil {
-			s.sessionEnded(r, old.session.ID)
+		// Its applications hear of it through identity.Store.SessionsEnded.
+		if err := s.ids.RevokeSession(r.Context(), old.account.ID, old.session.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("end previous session", "request_id", reqID(r), "err", err)
 		}
 	}
 	token, _, err := s.ids.CreateSession(r.Context(), a.ID, clientName(r.UserAgent()))

@@ -358,26 +358,15 @@ func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// endSession signs the browser out and tells the applications it signed
-// in to (back-channel logout).
+// endSession signs the browser out; the applications it signed in to hear
+// of it through identity.Store.SessionsEnded (back-channel logout).
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if v, _ := s.currentVisit(r); v != nil {
 		if err := s.ids.RevokeSession(r.Context(), v.account.ID, v.session.ID); err != nil {
 			s.log.Warn("logout", "request_id", reqID(r), "err", err)
 		}
-		s.sessionEnded(r, v.session.ID)
 	}
 	s.clearSession(w)
-}
-
-// sessionEnded queues the back-channel logouts of a session.
-func (s *Server) sessionEnded(r *http.Request, id int64) {
-	if s.opts.OIDC == nil {
-		return
-	}
-	if err := s.opts.OIDC.Store().SessionEnded(r.Context(), id); err != nil {
-		s.log.Error("queue back-channel logout", "request_id", reqID(r), "err", err)
-	}
 }
 
 type appsView struct {
