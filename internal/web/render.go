@@ -27,7 +27,8 @@ var funcs = template.FuncMap{
 }
 
 func loadPages(fsys fs.FS) (*pages, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html")
+	// Files named _*.html hold pieces several pages share.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
@@ -38,7 +39,7 @@ func loadPages(fsys fs.FS) (*pages, error) {
 	}
 	names := slices.Clone(pageNames)
 	for _, f := range files {
-		if n := strings.TrimSuffix(path.Base(f), ".html"); n != "layout" && !slices.Contains(names, n) {
+		if n := strings.TrimSuffix(path.Base(f), ".html"); n != "layout" && !strings.HasPrefix(n, "_") && !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}
