@@ -14,6 +14,8 @@ need_pkgs=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_pkgs+=(postgresql)
 command -v psql >/dev/null || need_pkgs+=(postgresql-client)
+# OpenLDAP's clients talk to Pelote's directory in the LDAP tests.
+command -v ldapsearch >/dev/null || need_pkgs+=(ldap-utils)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "== installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -16,6 +16,7 @@ import (
 
 	"pelote/internal/config"
 	"pelote/internal/identity"
+	"pelote/internal/ldap"
 	"pelote/internal/openid"
 	"pelote/internal/queue"
 	"pelote/internal/secret"
@@ -96,6 +97,9 @@ Commands:
   client rotate-secret ID                new secret, the old one stops working
   oidc keys                              signing keys and their schedule
   oidc rotate-keys                       switch to new signing keys now
+  ldap bind-user add NAME [--description D] --password-stdin
+                                         a read-only LDAP account for an application
+  ldap bind-user list | ldap bind-user rm NAME
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -124,6 +128,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.client(args[1:])
 	case "oidc":
 		err = c.oidc(args[1:])
+	case "ldap":
+		err = c.ldap(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
 	case "version", "--version":
@@ -205,7 +211,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -101,6 +101,12 @@ func (c *cli) serve(args []string) error {
 	defer cancel()
 	go maintain(ctx, db, ids, st, log)
 	go jobs.Run(ctx)
+	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopLDAP()
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

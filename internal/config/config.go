@@ -45,6 +45,21 @@ type Config struct {
 	SecretFile string `yaml:"secret_file"`
 	// OIDC sets the OpenID provider's lifetimes and limits.
 	OIDC OIDC `yaml:"oidc"`
+	// LDAP sets the directory listener for applications that speak LDAP.
+	LDAP LDAP `yaml:"ldap"`
+}
+
+// LDAP is the read-only directory's listener.
+type LDAP struct {
+	// Listen is its address (e.g. 127.0.0.1:3389); empty serves no LDAP.
+	Listen string `yaml:"listen"`
+	// BaseDN roots the tree, e.g. dc=example,dc=org.
+	BaseDN string `yaml:"base_dn"`
+	// TLS is "starttls" (plain, with StartTLS offered when tls_cert is
+	// set) or "ldaps" (TLS from the first byte, needs tls_cert).
+	TLS string `yaml:"tls"`
+	// AllowAnonymous lets unbound clients read people and groups.
+	AllowAnonymous bool `yaml:"allow_anonymous"`
 }
 
 // OIDC token lifetimes, key rotation and limits.
@@ -130,6 +145,7 @@ func Default() Config {
 			KeyRotation:          Duration(30 * 24 * time.Hour),
 			TokenRate:            200,
 		},
+		LDAP: LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 	}
 }
 
@@ -220,6 +236,23 @@ func (c Config) Validate() error {
 	}
 	if c.OIDC.TokenRate < 1 {
 		bad("oidc.token_rate", "must be at least 1 request per second")
+	}
+	if c.LDAP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.LDAP.Listen); err != nil {
+			bad("ldap.listen", "%q is not host:port (e.g. 127.0.0.1:3389)", c.LDAP.Listen)
+		}
+	}
+	if !strings.Contains(c.LDAP.BaseDN, "=") {
+		bad("ldap.base_dn", "%q is not a DN (e.g. dc=example,dc=org)", c.LDAP.BaseDN)
+	}
+	switch c.LDAP.TLS {
+	case "starttls":
+	case "ldaps":
+		if c.TLSCert == "" {
+			bad("ldap.tls", "ldaps needs tls_cert and tls_key")
+		}
+	default:
+		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
 	return errors.Join(errs...)
 }

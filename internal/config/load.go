@@ -81,6 +81,17 @@ var keys = []key{
 	{name: "oidc.access_token_lifetime", help: "access token validity", set: dur(func(c *Config) *Duration { return &c.OIDC.AccessTokenLifetime })},
 	{name: "oidc.refresh_token_lifetime", help: "a grant ends when its refresh token is unused this long", set: dur(func(c *Config) *Duration { return &c.OIDC.RefreshTokenLifetime })},
 	{name: "oidc.key_rotation", common: true, help: "how long a signing key signs before its successor", set: dur(func(c *Config) *Duration { return &c.OIDC.KeyRotation })},
+	{name: "ldap.listen", help: "address of the LDAP listener (empty: no LDAP)", set: str(func(c *Config) *string { return &c.LDAP.Listen })},
+	{name: "ldap.base_dn", common: true, help: "base DN of the directory", set: str(func(c *Config) *string { return &c.LDAP.BaseDN })},
+	{name: "ldap.tls", help: "starttls or ldaps", set: str(func(c *Config) *string { return &c.LDAP.TLS })},
+	{name: "ldap.allow_anonymous", help: "let unbound LDAP clients read people and groups (true or false)", set: func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.LDAP.AllowAnonymous = b
+		return nil
+	}},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 }
 

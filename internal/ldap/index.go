@@ -1,0 +1,69 @@
+package ldap
+
+import "slices"
+
+// indexed are the attributes applications search by: an equality on one
+// of them reads a posting list instead of every entry.
+var indexed = []string{"objectclass", "uid", "cn", "mail", "memberof", "member", "memberuid", "uidnumber", "gidnumber"}
+
+// index maps attribute, then normalised value, to entry positions in
+// ascending order.
+type index map[string]map[string][]int32
+
+func buildIndex(entries []*Entry) index {
+	ix := index{}
+	for _, attr := range indexed {
+		rule := lookupAttrDef(attr).rule
+		postings := map[string][]int32{}
+		for i, e := range entries {
+			for _, v := range e.Attrs[attr] {
+				nv, ok := rule.normalize(v)
+				if !ok {
+					continue
+				}
+				if p := postings[nv]; len(p) == 0 || p[len(p)-1] != int32(i) {
+					postings[nv] = append(p, int32(i))
+				}
+			}
+		}
+		ix[attr] = postings
+	}
+	return ix
+}
+
+// candidates returns the positions of the entries n can be TRUE for, or
+// all when the index cannot narrow it; the filter still decides each one.
+func (ix index) candidates(n filterNode) (pos []int32, all bool) {
+	switch f := n.(type) {
+	case equalFilter:
+		postings, ok := ix[f.attr.def.name]
+		if !ok || f.attr.undefined {
+			return nil, true
+		}
+		return postings[f.want], false
+	case constFilter:
+		return nil, tri(f) == triTrue
+	case andFilter:
+		var best []int32
+		found := false
+		for _, c := range f {
+			p, a := ix.candidates(c)
+			if !a && (!found || len(p) < len(best)) {
+				best, found = p, true
+			}
+		}
+		return best, !found
+	case orFilter:
+		var union []int32
+		for _, c := range f {
+			p, a := ix.candidates(c)
+			if a {
+				return nil, true
+			}
+			union = append(union, p...)
+		}
+		slices.Sort(union)
+		return slices.Compact(union), false
+	}
+	return nil, true
+}

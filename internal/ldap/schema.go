@@ -1,0 +1,354 @@
+package ldap
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"golang.org/x/text/unicode/norm"
+)
+
+// matchRule is how values of an attribute compare in search filters.
+type matchRule uint8
+
+const (
+	// ruleCaseIgnore is caseIgnoreMatch/caseIgnoreOrderingMatch.
+	ruleCaseIgnore matchRule = iota
+	// ruleCaseExact is caseExactMatch and caseExactIA5Match.
+	ruleCaseExact
+	// ruleDN is distinguishedNameMatch.
+	ruleDN
+	// ruleInteger is integerMatch/integerOrderingMatch.
+	ruleInteger
+	// ruleNever is for secrets: the attribute never looks present, so a
+	// filter cannot be used to probe its values.
+	ruleNever
+)
+
+// attrDef is one attribute the directory serves. name is the key in
+// Entry.Attrs (lower case).
+type attrDef struct {
+	name    string
+	oid     string
+	aliases []string
+	rule    matchRule
+}
+
+// attrTable lists the attributes the directory serves; anything else
+// compares as caseIgnore.
+var attrTable = []attrDef{
+	{name: "objectclass", oid: "2.5.4.0", rule: ruleCaseIgnore},
+	{name: "cn", oid: "2.5.4.3", aliases: []string{"commonname"}, rule: ruleCaseIgnore},
+	{name: "sn", oid: "2.5.4.4", aliases: []string{"surname"}, rule: ruleCaseIgnore},
+	{name: "givenname", oid: "2.5.4.42", aliases: []string{"gn"}, rule: ruleCaseIgnore},
+	{name: "displayname", oid: "2.16.840.1.113730.3.1.241", rule: ruleCaseIgnore},
+	{name: "mail", oid: "0.9.2342.19200300.100.1.3", aliases: []string{"rfc822mailbox"}, rule: ruleCaseIgnore},
+	{name: "uid", oid: "0.9.2342.19200300.100.1.1", aliases: []string{"userid"}, rule: ruleCaseIgnore},
+	{name: "ou", oid: "2.5.4.11", aliases: []string{"organizationalunitname"}, rule: ruleCaseIgnore},
+	{name: "dc", oid: "0.9.2342.19200300.100.1.25", aliases: []string{"domaincomponent"}, rule: ruleCaseIgnore},
+	{name: "description", oid: "2.5.4.13", rule: ruleCaseIgnore},
+	{name: "memberuid", oid: "1.3.6.1.1.1.1.12", rule: ruleCaseIgnore},
+	{name: "homedirectory", oid: "1.3.6.1.1.1.1.3", rule: ruleCaseExact},
+	{name: "loginshell", oid: "1.3.6.1.1.1.1.4", rule: ruleCaseExact},
+	{name: "sshpublickey", oid: "1.3.6.1.4.1.24552.500.1.1.1.13", rule: ruleCaseExact},
+	{name: "host", oid: "0.9.2342.19200300.100.1.9", rule: ruleCaseExact},
+	{name: "member", oid: "2.5.4.31", rule: ruleDN},
+	{name: "uniquemember", oid: "2.5.4.50", rule: ruleDN},
+	{name: "memberof", oid: "1.2.840.113556.1.2.102", rule: ruleDN},
+	{name: "entrydn", oid: "1.3.6.1.1.20", rule: ruleDN},
+	{name: "uidnumber", oid: "1.3.6.1.1.1.1.0", rule: ruleInteger},
+	{name: "gidnumber", oid: "1.3.6.1.1.1.1.1", rule: ruleInteger},
+	{name: "userpassword", oid: "2.5.4.35", rule: ruleNever},
+}
+
+// attrIndex finds an attrDef by lower-case name, alias or OID.
+var attrIndex = func() map[string]*attrDef {
+	m := make(map[string]*attrDef)
+	for i := range attrTable {
+		d := &attrTable[i]
+		m[d.name] = d
+		m[d.oid] = d
+		for _, a := range d.aliases {
+			m[a] = d
+		}
+	}
+	return m
+}()
+
+// lookupAttrDef resolves an attribute type (no options) to its definition;
+// unknown types compare as caseIgnore under their lower-case name.
+func lookupAttrDef(attrType string) attrDef {
+	key := strings.ToLower(attrType)
+	if d, ok := attrIndex[key]; ok {
+		return *d
+	}
+	return attrDef{name: key, rule: ruleCaseIgnore}
+}
+
+// normalize puts a whole value into the rule's comparison form; ok is
+// false when the value is not valid for the rule's syntax.
+func (r matchRule) normalize(v string) (string, bool) {
+	switch r {
+	case ruleCaseIgnore:
+		return prepString(v, true, true, true), true
+	case ruleCaseExact:
+		return prepString(v, false, true, true), true
+	case ruleDN:
+		return dnMatchForm(v)
+	case ruleInteger:
+		return intMatchForm(v)
+	}
+	return "", false
+}
+
+// normalizeSubstring prepares one substring assertion part. trimLeft and
+// trimRight say which ends touch the value's (already trimmed) edges.
+func (r matchRule) normalizeSubstring(v string, trimLeft, trimRight bool) string {
+	switch r {
+	case ruleCaseIgnore:
+		return prepString(v, true, trimLeft, trimRight)
+	case ruleDN:
+		return dnLooseForm(v, trimLeft, trimRight)
+	default:
+		// Integers match substrings as plain strings.
+		return prepString(v, false, trimLeft, trimRight)
+	}
+}
+
+// compare orders two values already in normalize form.
+func (r matchRule) compare(a, b string) int {
+	if r == ruleInteger {
+		return compareInts(a, b)
+	}
+	return strings.Compare(a, b)
+}
+
+// prepString is a small RFC 4518 string preparation: NFKC, optional case
+// folding, and insignificant-space handling (runs of white space become
+// one space; the ends are trimmed when asked).
+func prepString(s string, fold, trimLeft, trimRight bool) string {
+	s = norm.NFKC.String(s)
+	if fold {
+		s = strings.ToLower(s)
+	}
+	if !needsSpacePrep(s, trimLeft, trimRight) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && (b.Len() > 0 || !trimLeft) {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	if space && !trimRight && (b.Len() > 0 || !trimLeft) {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// needsSpacePrep reports whether prepString must rewrite spaces, so the
+// common case costs no allocation.
+func needsSpacePrep(s string, trimLeft, trimRight bool) bool {
+	prevSpace := false
+	for i, r := range s {
+		sp := unicode.IsSpace(r)
+		if sp && (r != ' ' || prevSpace || (i == 0 && trimLeft)) {
+			return true
+		}
+		prevSpace = sp
+	}
+	return prevSpace && trimRight
+}
+
+// dnMatchForm is the distinguishedNameMatch form: types and values case
+// folded, values space-prepared and re-escaped, no spaces around
+// separators, multi-valued RDNs sorted.
+func dnMatchForm(v string) (string, bool) {
+	if strings.TrimSpace(v) == "" {
+		return "", true // the root DN
+	}
+	dn, err := goldap.ParseDN(v)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	for i, rdn := range dn.RDNs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		avas := make([]string, 0, len(rdn.Attributes))
+		for _, a := range rdn.Attributes {
+			avas = append(avas, strings.ToLower(a.Type)+"="+goldap.EscapeDN(prepString(a.Value, true, true, true)))
+		}
+		slices.Sort(avas)
+		b.WriteString(strings.Join(avas, "+"))
+	}
+	return b.String(), true
+}
+
+// dnLooseForm is for substring parts, which are not DNs on their own: case
+// folded, with spaces next to unescaped ',', '+', '=' and ';' removed.
+// Whole values go through it too, so both sides agree.
+func dnLooseForm(v string, trimLeft, trimRight bool) string {
+	s := prepString(v, true, trimLeft, trimRight)
+	if !strings.ContainsAny(s, ",+=;") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	escaped := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == ' ' && (nextIsSep(s, i) || prevIsSep(b.String())):
+			continue
+		case c == ';':
+			c = ',' // RFC 4514 accepts ';' as an RDN separator.
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func nextIsSep(s string, i int) bool {
+	j := i
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	return j < len(s) && strings.IndexByte(",+=;", s[j]) >= 0
+}
+
+// prevIsSep reports whether the output ends in an unescaped separator.
+func prevIsSep(out string) bool {
+	if out == "" || strings.IndexByte(",+=", out[len(out)-1]) < 0 {
+		return false
+	}
+	n := 0
+	for i := len(out) - 2; i >= 0 && out[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 0
+}
+
+// intMatchForm is the canonical decimal form ("-12", "0", "10001"), so
+// equality is string equality and compareInts needs no parsing or
+// overflow handling.
+func intMatchForm(v string) (string, bool) {
+	s := strings.TrimSpace(v)
+	neg := false
+	switch {
+	case strings.HasPrefix(s, "-"):
+		neg, s = true, s[1:]
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	}
+	if s == "" {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	s = strings.TrimLeft(s, "0")
+	if s == "" {
+		return "0", true
+	}
+	if neg {
+		return "-" + s, true
+	}
+	return s, true
+}
+
+// compareInts orders two intMatchForm values numerically.
+func compareInts(a, b string) int {
+	an, bn := strings.HasPrefix(a, "-"), strings.HasPrefix(b, "-")
+	switch {
+	case an && !bn:
+		return -1
+	case !an && bn:
+		return 1
+	case an && bn:
+		return compareMagnitudes(b[1:], a[1:])
+	}
+	return compareMagnitudes(a, b)
+}
+
+func compareMagnitudes(a, b string) int {
+	if len(a) != len(b) {
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// validAttrDesc checks an attribute description (RFC 4512 section 2.5):
+// a descr or numericoid, then ;options. It returns the type and whether
+// options were given.
+func validAttrDesc(desc string) (attrType string, hasOptions, ok bool) {
+	attrType, opts, hasOptions := strings.Cut(desc, ";")
+	if !validDescr(attrType) && !validNumericOID(attrType) {
+		return "", false, false
+	}
+	if hasOptions {
+		for opt := range strings.SplitSeq(opts, ";") {
+			if opt == "" || !allKeychars(opt) {
+				return "", false, false
+			}
+		}
+	}
+	return attrType, hasOptions, true
+}
+
+func validDescr(s string) bool {
+	if s == "" || !isASCIIAlpha(s[0]) {
+		return false
+	}
+	return allKeychars(s)
+}
+
+func allKeychars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isASCIIAlpha(c) && !(c >= '0' && c <= '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIIAlpha(c byte) bool {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func validNumericOID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for part := range strings.SplitSeq(s, ".") {
+		if part == "" || (len(part) > 1 && part[0] == '0') {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,365 @@
+package ldap_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"pelote/internal/identity"
+	"pelote/internal/ldap"
+	"pelote/internal/store"
+	"pelote/internal/store/storetest"
+)
+
+const (
+	base        = "dc=example,dc=org"
+	servicePW   = "a long service password"
+	memberPW    = "correct horse battery"
+	nextcloudDN = "uid=nextcloud,ou=services," + base
+)
+
+type world struct {
+	t    *testing.T
+	ids  *identity.Store
+	dir  *ldap.Directory
+	addr string
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newWorld(t *testing.T, cfg ldap.Config) *world {
+	t.Helper()
+	ctx := t.Context()
+	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations())
+	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	for _, a := range []identity.NewAccount{
+		{Username: "alice", Email: "alice@example.org", DisplayName: "Alice Martin", Password: memberPW},
+		{Username: "bob", Email: "bob@example.org", Password: memberPW},
+		{Username: "carol", Email: "carol@example.org", DisplayName: "Carol", Password: memberPW},
+	} {
+		if _, err := ids.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ids.CreateGroup(ctx, "staff", "The staff"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"alice", "bob"} {
+		if err := ids.AddMember(ctx, "staff", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binds := ldap.NewBindUsers(db, ids.Hasher())
+	if err := binds.Add(ctx, "nextcloud", servicePW, "Nextcloud"); err != nil {
+		t.Fatal(err)
+	}
+	tree, err := ldap.NewTree(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir, err := ldap.NewDirectory(ctx, tree, ids, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Tree = tree
+	srv, err := ldap.NewServer(cfg, dir, ids, binds, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, ids: ids, dir: dir, addr: freeAddr(t)}
+	go srv.Serve(w.addr)
+	t.Cleanup(func() { srv.Stop() })
+	for deadline := time.Now().Add(5 * time.Second); !srv.Ready(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("ldap server did not start")
+		}
+	}
+	return w
+}
+
+func (w *world) conn() *goldap.Conn {
+	w.t.Helper()
+	c, err := goldap.DialURL("ldap://" + w.addr)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (w *world) service() *goldap.Conn {
+	w.t.Helper()
+	c := w.conn()
+	if err := c.Bind(nextcloudDN, servicePW); err != nil {
+		w.t.Fatalf("service bind: %v", err)
+	}
+	return c
+}
+
+func search(c *goldap.Conn, baseDN string, scope int, filter string, attrs ...string) (*goldap.SearchResult, error) {
+	return c.Search(goldap.NewSearchRequest(baseDN, scope, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil))
+}
+
+func dns(res *goldap.SearchResult) []string {
+	var out []string
+	for _, e := range res.Entries {
+		out = append(out, strings.ToLower(e.DN))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func code(err error) uint16 {
+	var le *goldap.Error
+	if errors.As(err, &le) {
+		return le.ResultCode
+	}
+	return 0
+}
+
+func TestSearches(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	tests := []struct {
+		name   string
+		base   string
+		scope  int
+		filter string
+		want   []string
+	}{
+		{"members of staff", base, goldap.ScopeWholeSubtree, "(memberOf=cn=staff,ou=groups," + base + ")",
+			[]string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base}},
+		{"memberOf with other spacing and case", base, goldap.ScopeWholeSubtree, "(memberof=CN=Staff, OU=Groups, DC=Example, DC=Org)",
+			[]string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base}},
+		{"by uid", "ou=people," + base, goldap.ScopeSingleLevel, "(&(objectClass=inetOrgPerson)(uid=CAROL))",
+			[]string{"uid=carol,ou=people," + base}},
+		{"groups", "ou=groups," + base, goldap.ScopeSingleLevel, "(objectClass=groupOfNames)",
+			[]string{"cn=admin,ou=groups," + base, "cn=staff,ou=groups," + base}},
+		{"substring and or", base, goldap.ScopeWholeSubtree, "(|(mail=*@example.org)(cn=nobody))",
+			[]string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base, "uid=carol,ou=people," + base}},
+		{"not", "ou=people," + base, goldap.ScopeSingleLevel, "(!(memberOf=cn=staff,ou=groups," + base + "))",
+			[]string{"uid=carol,ou=people," + base}},
+		{"base scope", "uid=alice,ou=people," + base, goldap.ScopeBaseObject, "(objectClass=*)",
+			[]string{"uid=alice,ou=people," + base}},
+		{"one level below the base", base, goldap.ScopeSingleLevel, "(objectClass=*)",
+			[]string{"ou=groups," + base, "ou=people," + base}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := search(c, tt.base, tt.scope, tt.filter, "uid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := dns(res); !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	res, err := search(c, "uid=alice,ou=people,"+base, goldap.ScopeBaseObject, "(objectClass=*)")
+	if err != nil || len(res.Entries) != 1 {
+		t.Fatal(err)
+	}
+	e := res.Entries[0]
+	for attr, want := range map[string]string{"uid": "alice", "cn": "Alice Martin", "sn": "Martin", "givenName": "Alice",
+		"mail": "alice@example.org", "homeDirectory": "/home/alice", "memberOf": "cn=staff,ou=groups," + base} {
+		if got := e.GetAttributeValue(attr); got != want {
+			t.Errorf("%s = %q, want %q", attr, got, want)
+		}
+	}
+	if e.GetAttributeValue("entryDN") != "" {
+		t.Error("operational attribute returned without +")
+	}
+	res, _ = search(c, "uid=alice,ou=people,"+base, goldap.ScopeBaseObject, "(objectClass=*)", "+", "uid")
+	if got := res.Entries[0]; got.GetAttributeValue("entryDN") == "" || got.GetAttributeValue("uid") != "alice" || got.GetAttributeValue("mail") != "" {
+		t.Errorf("+ and uid: %+v", got.Attributes)
+	}
+	res, _ = search(c, "cn=staff,ou=groups,"+base, goldap.ScopeBaseObject, "(objectClass=*)", "memberUid", "gidNumber")
+	if got := res.Entries[0].GetAttributeValues("memberUid"); !slices.Equal(got, []string{"alice", "bob"}) {
+		t.Errorf("memberUid = %v", got)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	w := newWorld(t, ldap.Config{SizeLimit: 2})
+	c := w.service()
+	_, err := search(c, "dc=other,dc=org", goldap.ScopeWholeSubtree, "(objectClass=*)")
+	if code(err) != goldap.LDAPResultNoSuchObject {
+		t.Errorf("outside the base: %v", err)
+	}
+	_, err = search(c, "uid=nobody,ou=people,"+base, goldap.ScopeBaseObject, "(objectClass=*)")
+	if code(err) != goldap.LDAPResultNoSuchObject {
+		t.Errorf("missing entry: %v", err)
+	}
+	res, err := search(c, base, goldap.ScopeWholeSubtree, "(objectClass=*)")
+	if code(err) != goldap.LDAPResultSizeLimitExceeded || res == nil || len(res.Entries) != 2 {
+		t.Errorf("size limit: %v", err)
+	}
+	deep := strings.Repeat("(&", 60) + "(uid=alice)" + strings.Repeat(")", 60)
+	if _, err := search(c, base, goldap.ScopeWholeSubtree, deep); err == nil {
+		t.Error("a filter nested 60 deep was accepted")
+	}
+	if _, err := search(c, base, goldap.ScopeWholeSubtree, "(uid:caseExactMatch:=alice)"); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("extensible match: %v", err)
+	}
+	critical := goldap.NewControlString("1.2.3.4.5", true, "")
+	req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, "(uid=alice)", nil, []goldap.Control{critical})
+	if _, err := c.Search(req); code(err) != goldap.LDAPResultUnavailableCriticalExtension {
+		t.Errorf("unknown critical control: %v", err)
+	}
+	// The connection survived all of that.
+	if res, err := search(c, base, goldap.ScopeWholeSubtree, "(uid=alice)"); err != nil || len(res.Entries) != 1 {
+		t.Fatalf("after errors: %v", err)
+	}
+	if err := c.Add(goldap.NewAddRequest("uid=eve,ou=people,"+base, nil)); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("add on a read-only directory: %v", err)
+	}
+}
+
+func TestBinds(t *testing.T) {
+	w := newWorld(t, ldap.Config{BindFailures: 3, BindWindow: time.Minute})
+	ctx := context.Background()
+	c := w.conn()
+	tests := []struct {
+		name, dn, pw string
+		want         uint16
+	}{
+		{"wrong password", "uid=alice,ou=people," + base, "wrong", goldap.LDAPResultInvalidCredentials},
+		{"unknown account", "uid=zed,ou=people," + base, memberPW, goldap.LDAPResultInvalidCredentials},
+		{"service name under people", "uid=nextcloud,ou=people," + base, servicePW, goldap.LDAPResultInvalidCredentials},
+		{"account under services", "uid=alice,ou=services," + base, memberPW, goldap.LDAPResultInvalidCredentials},
+		{"not a DN", "alice", memberPW, goldap.LDAPResultInvalidCredentials},
+		{"outside the tree", "uid=alice,ou=people,dc=other", memberPW, goldap.LDAPResultInvalidCredentials},
+	}
+	for _, tt := range tests {
+		if err := c.Bind(tt.dn, tt.pw); code(err) != tt.want {
+			t.Errorf("%s: %v, want code %d", tt.name, err, tt.want)
+		}
+	}
+	// An empty password is an unauthenticated bind: never the account.
+	if err := c.UnauthenticatedBind("uid=alice,ou=people," + base); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("unauthenticated bind: %v", err)
+	}
+	if _, err := search(c, base, goldap.ScopeWholeSubtree, "(uid=*)"); code(err) != goldap.LDAPResultInsufficientAccessRights {
+		t.Errorf("anonymous search: %v", err)
+	}
+
+	// A member reads its own entry and nothing else.
+	if err := c.Bind("uid=alice,ou=people,"+base, memberPW); err != nil {
+		t.Fatal(err)
+	}
+	res, err := search(c, base, goldap.ScopeWholeSubtree, "(objectClass=*)")
+	if err != nil || !slices.Equal(dns(res), []string{"uid=alice,ou=people," + base}) {
+		t.Fatalf("member's view: %v %v", dns(res), err)
+	}
+
+	// Wrong passwords are limited per bind name, then even the right one waits.
+	for range 3 {
+		c.Bind("uid=bob,ou=people,"+base, "wrong")
+	}
+	if err := c.Bind("uid=bob,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("bind past the limit: %v", err)
+	}
+
+	// A disabled account cannot bind; one with TOTP needs an app password.
+	if err := w.ids.SetState(ctx, "carol", identity.Disabled); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind("uid=carol,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("disabled account: %v", err)
+	}
+}
+
+func TestSnapshotFollowsChanges(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	ctx := context.Background()
+	filter := "(memberOf=cn=staff,ou=groups," + base + ")"
+	if err := w.ids.AddMember(ctx, "staff", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ids.SetState(ctx, "bob", identity.Disabled); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.dir.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := search(c, base, goldap.ScopeWholeSubtree, filter, "uid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dns(res); !slices.Equal(got, []string{"uid=alice,ou=people," + base, "uid=carol,ou=people," + base}) {
+		t.Fatalf("after changes: %v", got)
+	}
+}
+
+func TestPaging(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"1.1"}, nil)
+	res, err := c.SearchWithPaging(req, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := search(c, base, goldap.ScopeWholeSubtree, "(objectClass=*)", "1.1")
+	if !slices.Equal(dns(res), dns(all)) || len(res.Entries) != 8 {
+		t.Fatalf("paged %v, unpaged %v", dns(res), dns(all))
+	}
+}
+
+func TestRootDSEAndLDAPSearch(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.conn()
+	res, err := search(c, "", goldap.ScopeBaseObject, "(objectClass=*)", "+")
+	if err != nil || len(res.Entries) != 1 {
+		t.Fatalf("root DSE: %v", err)
+	}
+	if got := res.Entries[0].GetAttributeValue("namingContexts"); got != base {
+		t.Errorf("namingContexts = %q", got)
+	}
+	if !slices.Contains(res.Entries[0].GetAttributeValues("supportedControl"), "1.2.840.113556.1.4.319") {
+		t.Error("paged results not advertised")
+	}
+
+	// OpenLDAP's own client, as a hoster would run it.
+	bin, err := exec.LookPath("ldapsearch")
+	if err != nil {
+		t.Fatal("ldapsearch is missing: install Debian's ldap-utils (./test.sh does)")
+	}
+	out, err := exec.Command(bin, "-x", "-LLL", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW,
+		"-b", base, "-E", "pr=1/noprompt", "(memberOf=cn=staff,ou=groups,"+base+")", "uid").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ldapsearch: %v\n%s", err, out)
+	}
+	var uids []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "uid: "); ok {
+			uids = append(uids, v)
+		}
+	}
+	if !slices.Equal(uids, []string{"alice", "bob"}) {
+		t.Fatalf("ldapsearch found %v:\n%s", uids, out)
+	}
+	out, err = exec.Command(bin, "-x", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", "wrong", "-b", base, "(uid=alice)").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Invalid credentials (49)") {
+		t.Fatalf("ldapsearch with a wrong password: %v\n%s", err, out)
+	}
+}
