@@ -2,11 +2,21 @@ package ldap_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -361,5 +371,81 @@ func TestRootDSEAndLDAPSearch(t *testing.T) {
 	out, err = exec.Command(bin, "-x", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", "wrong", "-b", base, "(uid=alice)").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "Invalid credentials (49)") {
 		t.Fatalf("ldapsearch with a wrong password: %v\n%s", err, out)
+	}
+}
+
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+func TestStartTLS(t *testing.T) {
+	cert, pool, certPEM := selfSigned(t)
+	w := newWorld(t, ldap.Config{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+	c := w.conn()
+	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+		t.Fatalf("StartTLS: %v", err)
+	}
+	if err := c.Bind(nextcloudDN, servicePW); err != nil {
+		t.Fatalf("bind over TLS: %v", err)
+	}
+	if res, err := search(c, base, goldap.ScopeWholeSubtree, "(uid=alice)"); err != nil || len(res.Entries) != 1 {
+		t.Fatalf("search over TLS: %v", err)
+	}
+
+	// ldapsearch -ZZ: StartTLS required, certificate checked.
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ldapsearch", "-x", "-ZZ", "-LLL", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW, "-b", base, "(uid=bob)", "uid")
+	cmd.Env = append(os.Environ(), "LDAPTLS_CACERT="+ca, "LDAPTLS_REQCERT=demand")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "uid: bob") {
+		t.Fatalf("ldapsearch -ZZ: %v\n%s", err, out)
+	}
+}
+
+func TestMalformedInput(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	inputs := map[string][]byte{
+		"garbage":         []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+		"oversized":       {0x30, 0x84, 0x10, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01},
+		"truncated":       {0x30, 0x0c, 0x02, 0x01},
+		"wrong inner tag": {0x30, 0x05, 0x04, 0x01, 0x01, 0x60, 0x00},
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", w.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.Write(in)
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.CloseWrite()
+			}
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			io.Copy(io.Discard, conn) // the server answers or closes; it must not hang
+		})
+	}
+	// The server still serves everyone else.
+	c := w.service()
+	if res, err := search(c, base, goldap.ScopeWholeSubtree, "(uid=alice)"); err != nil || len(res.Entries) != 1 {
+		t.Fatalf("after malformed input: %v", err)
 	}
 }
