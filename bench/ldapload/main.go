@@ -1,0 +1,230 @@
+// Command ldapload prepares and drives bench/ldap.sh: it writes the same
+// directory (N accounts in G groups) into a Pelote database and into an
+// LDIF for slapd, then measures searches and binds per second against a
+// running server with concurrent LDAP connections.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"pelote/internal/identity"
+	"pelote/internal/ldap"
+	"pelote/internal/store"
+)
+
+var (
+	mode     = flag.String("mode", "", "load (Pelote database and slapd LDIF), search, bind or argon2")
+	data     = flag.String("data", "", "Pelote's data directory (load)")
+	ldifOut  = flag.String("ldif", "", "LDIF file to write for slapd (load)")
+	accounts = flag.Int("accounts", 10000, "accounts to create")
+	groups   = flag.Int("groups", 500, "groups to spread them in")
+	base     = flag.String("base", "dc=example,dc=org", "base DN")
+	url      = flag.String("url", "", "LDAP URL to measure")
+	bindDN   = flag.String("D", "", "DN to bind as for searches")
+	password = flag.String("w", "", "its password; also every account's password")
+	conc     = flag.Int("c", 8, "concurrent connections")
+	duration = flag.Duration("d", 5*time.Second, "duration of a measure")
+	memKiB   = flag.Uint("memory-kib", 19456, "argon2id memory of the accounts' hashes")
+)
+
+func main() {
+	flag.Parse()
+	switch *mode {
+	case "load":
+		load()
+	case "search":
+		fmt.Printf("%.1f\n", measure(searchOnce))
+	case "bind":
+		fmt.Printf("%.1f\n", measure(bindOnce))
+	case "argon2":
+		fmt.Printf("%.1f\n", argon2Rate())
+	default:
+		log.Fatal("-mode must be load, search, bind or argon2")
+	}
+}
+
+func params() identity.Argon2Params {
+	return identity.Argon2Params{MemoryKiB: uint32(*memKiB), Time: 1, Threads: 1}
+}
+
+// load writes the directory into Pelote's database (through identity, one
+// hash shared by every account: hashing 10,000 passwords would only time
+// argon2id) and the same entries as LDIF for slapadd.
+func load() {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", *data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, store.Own(), identity.Migrations(), ldap.Migrations()); err != nil {
+		log.Fatal(err)
+	}
+	ids := identity.NewStore(db, identity.NewHasher(params()))
+	hash, err := ids.Hasher().Hash(ctx, *password)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		now := time.Now().Unix()
+		for i := 1; i <= *accounts; i++ {
+			if _, err := tx.Exec(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?)`,
+				user(i), user(i)+"@example.org", fmt.Sprintf("User %d", i), hash, now, now); err != nil {
+				return err
+			}
+		}
+		for g := 1; g <= *groups; g++ {
+			if _, err := tx.Exec(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, '', ?)`, group(g), now); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id)
+				SELECT (SELECT id FROM account_groups WHERE name = ?), id FROM accounts WHERE id % ? = ? % ?`, group(g), *groups, g, *groups); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := ldap.NewBindUsers(db, ids.Hasher()).Add(ctx, "bench", *password, "bench/ldap.sh"); err != nil {
+		log.Fatal(err)
+	}
+	writeLDIF()
+}
+
+func user(i int) string  { return fmt.Sprintf("user%05d", i) }
+func group(g int) string { return fmt.Sprintf("group%03d", g) }
+
+// writeLDIF writes the same tree for slapd, passwords as {SSHA}.
+func writeLDIF() {
+	f, err := os.Create(*ldifOut)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	salt := make([]byte, 8)
+	rand.Read(salt)
+	sum := sha1.Sum(append([]byte(*password), salt...))
+	ssha := "{SSHA}" + base64.StdEncoding.EncodeToString(append(sum[:], salt...))
+	fmt.Fprintf(f, "dn: %s\nobjectClass: top\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: example\n\n", *base)
+	fmt.Fprintf(f, "dn: ou=people,%s\nobjectClass: organizationalUnit\nou: people\n\n", *base)
+	fmt.Fprintf(f, "dn: ou=groups,%s\nobjectClass: organizationalUnit\nou: groups\n\n", *base)
+	fmt.Fprintf(f, "dn: uid=bench,%s\nobjectClass: account\nobjectClass: simpleSecurityObject\nuid: bench\nuserPassword: %s\n\n", *base, ssha)
+	for i := 1; i <= *accounts; i++ {
+		g := (i-1)%*groups + 1
+		if i%*groups == 0 {
+			g = *groups
+		}
+		fmt.Fprintf(f, "dn: uid=%s,ou=people,%s\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\nuid: %s\ncn: User %d\nsn: %d\nmail: %s@example.org\nuidNumber: %d\ngidNumber: %d\nhomeDirectory: /home/%s\nuserPassword: %s\nmemberOf: cn=%s,ou=groups,%s\n\n",
+			user(i), *base, user(i), i, i, user(i), 100000+i, 100000+i, user(i), ssha, group(g), *base)
+	}
+	for g := 1; g <= *groups; g++ {
+		fmt.Fprintf(f, "dn: cn=%s,ou=groups,%s\nobjectClass: groupOfNames\ncn: %s\n", group(g), *base, group(g))
+		for i := g; i <= *accounts; i += *groups {
+			fmt.Fprintf(f, "member: uid=%s,ou=people,%s\n", user(i), *base)
+		}
+		fmt.Fprintln(f)
+	}
+}
+
+// measure runs op on -c connections for -d and returns operations/s.
+func measure(op func(c *goldap.Conn, i int64) error) float64 {
+	var n, failed atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(*duration)
+	for range *conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := goldap.DialURL(*url)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer c.Close()
+			if *mode == "search" {
+				if err := c.Bind(*bindDN, *password); err != nil {
+					log.Fatalf("bind %s: %v", *bindDN, err)
+				}
+			}
+			for time.Now().Before(stop) {
+				if err := op(c, n.Add(1)); err != nil {
+					failed.Add(1)
+					if failed.Load() < 3 {
+						log.Print(err)
+					}
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	wg.Wait()
+	if failed.Load() > 0 {
+		log.Printf("%d operations failed", failed.Load())
+	}
+	return float64(n.Load()-failed.Load()) / time.Since(start).Seconds()
+}
+
+// searchOnce is the mix applications make: a person by uid, the members
+// of a group by memberOf, a group by name.
+func searchOnce(c *goldap.Conn, i int64) error {
+	var at, filter string
+	switch i % 3 {
+	case 0:
+		at, filter = "ou=people,"+*base, fmt.Sprintf("(&(objectClass=inetOrgPerson)(uid=%s))", user(int(i)%*accounts+1))
+	case 1:
+		at, filter = *base, fmt.Sprintf("(memberOf=cn=%s,ou=groups,%s)", group(int(i)%*groups+1), *base)
+	default:
+		at, filter = "ou=groups,"+*base, fmt.Sprintf("(&(objectClass=groupOfNames)(cn=%s))", group(int(i)%*groups+1))
+	}
+	res, err := c.Search(goldap.NewSearchRequest(at, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, []string{"uid", "cn", "mail"}, nil))
+	if err == nil && len(res.Entries) == 0 {
+		err = fmt.Errorf("%s: nothing found", filter)
+	}
+	return err
+}
+
+func bindOnce(c *goldap.Conn, i int64) error {
+	return c.Bind(fmt.Sprintf("uid=%s,ou=people,%s", user(int(i)%*accounts+1), *base), *password)
+}
+
+// argon2Rate is the raw verification rate of this machine's cores with the
+// accounts' parameters: the limit of a bind.
+func argon2Rate() float64 {
+	ctx := context.Background()
+	h := identity.NewHasher(params())
+	hash, err := h.Hash(ctx, *password)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(*duration)
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if ok, _, _ := h.Verify(ctx, *password, hash); ok {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
