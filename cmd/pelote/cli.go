@@ -100,6 +100,8 @@ Commands:
   ldap bind-user add NAME [--description D] --password-stdin
                                          a read-only LDAP account for an application
   ldap bind-user list | ldap bind-user rm NAME
+  apppass add USER NAME                  a named app password (LDAP binds); printed once
+  apppass list USER | apppass rm USER NAME
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -130,6 +132,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.oidc(args[1:])
 	case "ldap":
 		err = c.ldap(args[1:])
+	case "apppass":
+		err = c.apppass(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
 	case "version", "--version":

@@ -88,6 +88,19 @@ func TestUserVerbs(t *testing.T) {
 	}
 	p.ok("", "user", "enable", "alice")
 	p.ok("a much longer secret\n", "user", "passwd", "alice", "--password-stdin")
+
+	secret := strings.TrimSpace(p.ok("", "apppass", "add", "alice", "Thunderbird"))
+	if len(secret) != 23 || strings.Count(secret, "-") != 3 {
+		t.Fatalf("apppass add printed %q", secret)
+	}
+	p.fails(exitFail, "exists already", "", "apppass", "add", "alice", "Thunderbird")
+	p.fails(exitFail, "not found", "", "apppass", "add", "ghost", "phone")
+	p.fails(exitUsage, "takes USER NAME", "", "apppass", "add", "alice")
+	if out := p.ok("", "apppass", "list", "alice"); !strings.Contains(out, "Thunderbird") || !strings.Contains(out, "never") {
+		t.Fatalf("apppass list: %q", out)
+	}
+	p.ok("", "apppass", "rm", "alice", "Thunderbird")
+	p.fails(exitFail, "not found", "", "apppass", "rm", "alice", "Thunderbird")
 }
 
 func TestGroupServiceProfileVerbs(t *testing.T) {

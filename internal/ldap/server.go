@@ -47,6 +47,7 @@ type Config struct {
 // Accounts is what binds need of identity.
 type Accounts interface {
 	Authenticate(ctx context.Context, username, password string) (identity.Account, error)
+	AuthenticateAppPassword(ctx context.Context, username, secret string) (identity.Account, error)
 	TOTPStatus(ctx context.Context, accountID int64) (identity.TOTPStatus, error)
 }
 
@@ -237,6 +238,17 @@ func (s *Server) authenticate(r *gldap.Request, dn, password string) (principal,
 	}
 	switch parent {
 	case t.People:
+		// An app password first: it is a fast check, and it is the way
+		// in for accounts with two-step verification.
+		_, err := s.accounts.AuthenticateAppPassword(ctx, value, password)
+		switch {
+		case err == nil:
+			return principal{kind: member, dn: dn}, nil
+		case !errors.Is(err, identity.ErrBadCredentials) && !errors.Is(err, identity.ErrDisabled) && !errors.Is(err, identity.ErrPending):
+			return principal{}, err
+		case !errors.Is(err, identity.ErrBadCredentials):
+			return principal{}, errBadBind
+		}
 		a, err := s.accounts.Authenticate(ctx, value, password)
 		if err != nil {
 			if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, identity.ErrDisabled) || errors.Is(err, identity.ErrPending) {
@@ -249,8 +261,8 @@ func (s *Server) authenticate(r *gldap.Request, dn, password string) (principal,
 			return principal{}, err
 		}
 		if st.Enabled {
-			// LDAP cannot ask for a code; app passwords (to come) will
-			// be the way in for such accounts.
+			// LDAP cannot ask for a code: such accounts bind with an
+			// app password.
 			return principal{}, errTOTPAccount
 		}
 		return principal{kind: member, dn: dn}, nil

@@ -1,6 +1,7 @@
 package ldap_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -23,9 +24,11 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/pquerna/otp/totp"
 
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
 )
@@ -59,6 +62,8 @@ func newWorld(t *testing.T, cfg ldap.Config) *world {
 	ctx := t.Context()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations())
 	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	keys, _ := secret.New(bytes.Repeat([]byte{5}, secret.Size))
+	ids.Seal = keys.Sealer("totp")
 	for _, a := range []identity.NewAccount{
 		{Username: "alice", Email: "alice@example.org", DisplayName: "Alice Martin", Password: memberPW},
 		{Username: "bob", Email: "bob@example.org", Password: memberPW},
@@ -447,5 +452,49 @@ func TestMalformedInput(t *testing.T) {
 	c := w.service()
 	if res, err := search(c, base, goldap.ScopeWholeSubtree, "(uid=alice)"); err != nil || len(res.Entries) != 1 {
 		t.Fatalf("after malformed input: %v", err)
+	}
+}
+
+func TestAppPasswords(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	ctx := context.Background()
+	alice, err := w.ids.Account(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otp, _ := totp.GenerateCode(e.Secret, time.Now())
+	if _, err := w.ids.ConfirmTOTP(ctx, alice.ID, otp); err != nil {
+		t.Fatal(err)
+	}
+	c := w.conn()
+	dn := "uid=alice,ou=people," + base
+	err = c.Bind(dn, memberPW)
+	if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "app password") {
+		t.Fatalf("password of a TOTP account: %v", err)
+	}
+	_, pw, err := w.ids.CreateAppPassword(ctx, alice.ID, "Thunderbird")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.ids.CreateAppPassword(ctx, alice.ID, "Thunderbird"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	for _, typed := range []string{pw, strings.ToUpper(strings.ReplaceAll(pw, "-", " "))} {
+		if err := c.Bind(dn, typed); err != nil {
+			t.Fatalf("bind with app password %q: %v", typed, err)
+		}
+	}
+	if err := c.Bind("uid=bob,ou=people,"+base, pw); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Fatalf("alice's app password as bob: %v", err)
+	}
+	if err := w.ids.RevokeAppPassword(ctx, alice.ID, 0, "Thunderbird"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind(dn, pw); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Fatalf("revoked app password: %v", err)
 	}
 }

@@ -15,17 +15,27 @@ type accountView struct {
 	Sessions       []identity.Session
 	CurrentSession int64
 	TOTP           identity.TOTPStatus
+	AppPasswords   []identity.AppPassword
+	// NewAppPassword is shown once, on the answer that made it.
+	NewAppPassword, NewAppPasswordName string
 }
 
 // accountPage renders the account page with status and the messages already
 // in p (a failed form re-renders the whole page with its error).
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v *visit, p page, status int) {
-	view := &accountView{page: p, Me: v.account, CurrentSession: v.session.ID}
+	s.accountPageWith(w, r, v, &accountView{page: p}, status)
+}
+
+// accountPageWith renders view, filled with the account's data.
+func (s *Server) accountPageWith(w http.ResponseWriter, r *http.Request, v *visit, view *accountView, status int) {
+	view.Me, view.CurrentSession = v.account, v.session.ID
 	var err error
 	if view.Profiles, err = s.ids.Profiles(r.Context(), identity.ProfileQuery{Account: v.account.Username}); err == nil {
 		if view.Services, err = s.ids.Services(r.Context()); err == nil {
 			if view.Sessions, err = s.ids.ListSessions(r.Context(), v.account.ID); err == nil {
-				view.TOTP, err = s.ids.TOTPStatus(r.Context(), v.account.ID)
+				if view.TOTP, err = s.ids.TOTPStatus(r.Context(), v.account.ID); err == nil {
+					view.AppPasswords, err = s.ids.AppPasswords(r.Context(), v.account.ID)
+				}
 			}
 		}
 	}
@@ -158,4 +168,33 @@ func (s *Server) accountRevokeOthers(w http.ResponseWriter, r *http.Request, v *
 		return
 	}
 	accountDone(w, r, "sessions_revoked")
+}
+
+func (s *Server) accountAddAppPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	p, secret, err := s.ids.CreateAppPassword(r.Context(), v.account.ID, r.PostFormValue("name"))
+	if err != nil {
+		s.accountFailed(w, r, v, err, "err.app_password_taken")
+		return
+	}
+	s.log.Info("app password created", "request_id", reqID(r), "account_id", v.account.ID)
+	view := &accountView{page: s.newPage(r, v, "account.title"), NewAppPassword: secret, NewAppPasswordName: p.Name}
+	view.Notice = view.T("ok.app_password_created")
+	s.accountPageWith(w, r, v, view, http.StatusOK)
+}
+
+func (s *Server) accountRevokeAppPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil && id > 0 {
+		err = s.ids.RevokeAppPassword(r.Context(), v.account.ID, id, "")
+	} else {
+		err = &identity.InvalidError{Field: "app_password", Reason: "not a number"}
+	}
+	if err != nil {
+		s.accountFailed(w, r, v, err, "")
+		return
+	}
+	accountDone(w, r, "app_password_revoked")
 }

@@ -127,6 +127,8 @@ func (s *Server) Handler() http.Handler {
 	member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
 	member("POST /account/sessions/{id}/revoke", s.accountRevokeSession)
 	member("POST /account/sessions/revoke-others", s.accountRevokeOthers)
+	member("POST /account/app-passwords", s.accountAddAppPassword)
+	member("POST /account/app-passwords/{id}/revoke", s.accountRevokeAppPassword)
 
 	admin("GET /admin", func(w http.ResponseWriter, r *http.Request, _ *visit) {
 		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
