@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"pelote/internal/access"
 	"pelote/internal/config"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
@@ -55,8 +56,10 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	env    []string
-	// keys is the master secret's keyring, loaded by open.
+	// keys is the master secret's keyring and db the database, both set
+	// by open.
 	keys *secret.Keyring
+	db   *store.DB
 }
 
 // usageError is a wrong command line: printed with a hint, exit code 2.
@@ -102,6 +105,11 @@ Commands:
   ldap bind-user list | ldap bind-user rm NAME
   apppass add USER NAME                  a named app password (LDAP binds); printed once
   apppass list USER | apppass rm USER NAME
+  host add NAME [--group G]              a machine that asks for SSH keys; prints its token once
+  host list | host rm NAME
+  access grant|revoke ACCOUNT|GROUP HOST [--group]  who may reach a host
+  access list                            hosts and who may reach them
+  ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -134,6 +142,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.ldap(args[1:])
 	case "apppass":
 		err = c.apppass(args[1:])
+	case "host":
+		err = c.host(args[1:])
+	case "access":
+		err = c.access(args[1:])
+	case "ssh-keys":
+		err = c.sshKeys(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
 	case "version", "--version":
@@ -215,7 +229,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}
@@ -224,7 +238,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		db.Close()
 		return cfg, nil, nil, err
 	}
-	c.keys = keys
+	c.keys, c.db = keys, db
 	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
 	ids.Sessions = cfg.Sessions()
 	ids.Seal = keys.Sealer("totp")

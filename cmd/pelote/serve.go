@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"pelote/internal/access"
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
@@ -65,7 +66,7 @@ func (c *cli) serve(args []string) error {
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
-		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"),
+		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
 	}, ids, db, cat, log)
 	if err != nil {
 		return err

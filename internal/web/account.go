@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"pelote/internal/access"
 	"pelote/internal/identity"
 )
 
@@ -16,6 +17,8 @@ type accountView struct {
 	CurrentSession int64
 	TOTP           identity.TOTPStatus
 	AppPasswords   []identity.AppPassword
+	SSHKeys        []access.Key
+	AccessOn       bool
 	// NewAppPassword is shown once, on the answer that made it.
 	NewAppPassword, NewAppPasswordName string
 }
@@ -35,6 +38,10 @@ func (s *Server) accountPageWith(w http.ResponseWriter, r *http.Request, v *visi
 			if view.Sessions, err = s.ids.ListSessions(r.Context(), v.account.ID); err == nil {
 				if view.TOTP, err = s.ids.TOTPStatus(r.Context(), v.account.ID); err == nil {
 					view.AppPasswords, err = s.ids.AppPasswords(r.Context(), v.account.ID)
+					if err == nil && s.opts.Access != nil {
+						view.AccessOn = true
+						view.SSHKeys, err = s.opts.Access.Keys(r.Context(), v.account.ID)
+					}
 				}
 			}
 		}

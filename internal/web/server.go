@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"pelote/internal/access"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
 	"pelote/internal/openid"
@@ -41,6 +42,8 @@ type Options struct {
 	OIDC *openid.Provider
 	// ChallengeKey signs the step between password and second factor.
 	ChallengeKey []byte
+	// Access holds SSH keys and machine access, nil to serve none.
+	Access *access.Store
 }
 
 // Pinger is what the health check needs of the database.
@@ -153,6 +156,11 @@ func (s *Server) Handler() http.Handler {
 	admin("GET /admin/approvals", s.adminApprovals)
 	admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
 	s.totpRoutes(member, admin)
+	if s.opts.Access != nil {
+		mux.HandleFunc("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)
+		member("POST /account/ssh-keys", s.accountAddKey)
+		member("POST /account/ssh-keys/{id}/delete", s.accountDeleteKey)
+	}
 	if s.opts.OIDC != nil {
 		s.oidcRoutes(mux)
 		member("GET /account/apps", s.accountApps)
