@@ -87,7 +87,7 @@ func (s *Store) AddKey(ctx context.Context, accountID int64, line string) (Key, 
 // strongEnough refuses keys that no longer protect anything.
 func strongEnough(pub ssh.PublicKey) error {
 	switch pub.Type() {
-	case ssh.KeyAlgoDSA:
+	case "ssh-dss": // ssh.KeyAlgoDSA, deprecated there for the same reason
 		return &identity.InvalidError{Field: "ssh_key", Reason: "DSA keys are no longer safe: make an ed25519 key (ssh-keygen -t ed25519)"}
 	case ssh.KeyAlgoRSA:
 		if ck, ok := pub.(ssh.CryptoPublicKey); ok {
