@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,9 +68,18 @@ func TestMachineAccess(t *testing.T) {
 		}
 	}
 
-	addr := freePort(t)
-	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0])
+	p.ok("a long service password\n", "ldap", "bind-user", "add", "sssd", "--password-stdin")
+	addr, ldapAddr := freePort(t), freePort(t)
+	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_LDAP_LISTEN="+ldapAddr)
 	startServe(t, buildPelote(t), t.TempDir(), env, "--listen", addr)
+
+	// The same answer over LDAP, for SSSD or nslcd setups.
+	out, err := exec.Command("ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H", "ldap://"+ldapAddr, "-D", "uid=sssd,ou=services,dc=example,dc=org",
+		"-w", "a long service password", "-b", "ou=people,dc=example,dc=org", "(&(objectClass=posixAccount)(host=web1))", "uid", "sshPublicKey", "host").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "uid: alice") || strings.Contains(string(out), "uid: bob") ||
+		!strings.Contains(string(out), "sshPublicKey: "+aliceKey) || !strings.Contains(string(out), "host: web1") {
+		t.Fatalf("ldapsearch by host: %v\n%s", err, out)
+	}
 	tokenFile := filepath.Join(t.TempDir(), "host.token")
 	os.WriteFile(tokenFile, []byte(webToken+"\n"), 0o600)
 	ask := func(user string, tokenArgs ...string) string {

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"pelote/internal/access"
 	"pelote/internal/config"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
@@ -106,7 +107,7 @@ func startLDAP(ctx context.Context, cfg config.Config, db *store.DB, ids *identi
 	if err != nil {
 		return nil, err
 	}
-	dir, err := ldap.NewDirectory(ctx, tree, ids, log)
+	dir, err := ldap.NewDirectory(ctx, tree, ids, access.NewStore(db), log)
 	if err != nil {
 		return nil, fmt.Errorf("ldap: first directory load: %w", err)
 	}

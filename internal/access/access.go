@@ -298,3 +298,64 @@ func (s *Store) AuthorizedKeys(ctx context.Context, token, username string) (str
 	}
 	return host, keys, rows.Err()
 }
+
+// Version is a counter every change to keys, hosts or grants bumps
+// (database triggers), for the directory to notice.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.db.QueryRow(ctx, `SELECT version FROM access_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("access: version: %w", err)
+	}
+	return v, nil
+}
+
+// Reach is what the directory publishes of one account: its keys and the
+// hosts it may log in to.
+type Reach struct {
+	Keys  []string
+	Hosts []string
+}
+
+// ReachByAccount returns every account's keys and reachable hosts.
+func (s *Store) ReachByAccount(ctx context.Context) (map[int64]*Reach, error) {
+	out := map[int64]*Reach{}
+	get := func(id int64) *Reach {
+		if out[id] == nil {
+			out[id] = &Reach{}
+		}
+		return out[id]
+	}
+	rows, err := s.db.Query(ctx, `SELECT account_id, key FROM ssh_keys ORDER BY account_id, id`)
+	if err != nil {
+		return nil, fmt.Errorf("access: keys: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var k string
+		if err := rows.Scan(&id, &k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		get(id).Keys = append(get(id).Keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.Query(ctx, `SELECT DISTINCT a.id, h.name FROM host_access x JOIN hosts h ON h.id = x.host_id
+		JOIN accounts a ON a.id = x.account_id OR a.id IN (SELECT m.account_id FROM group_members m WHERE m.group_id = x.group_id)
+		ORDER BY a.id, h.name`)
+	if err != nil {
+		return nil, fmt.Errorf("access: grants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var h string
+		if err := rows.Scan(&id, &h); err != nil {
+			return nil, err
+		}
+		get(id).Hosts = append(get(id).Hosts, h)
+	}
+	return out, rows.Err()
+}

@@ -47,7 +47,7 @@ func BenchmarkSearch(b *testing.B) {
 	ctx := b.Context()
 	tree, _ := ldap.NewTree(base)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := ldap.NewDirectory(ctx, tree, synthetic{makeDirectory(10000, 500)}, log)
+	dir, err := ldap.NewDirectory(ctx, tree, synthetic{makeDirectory(10000, 500)}, nil, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import "slices"
 
 // indexed are the attributes applications search by: an equality on one
 // of them reads a posting list instead of every entry.
-var indexed = []string{"objectclass", "uid", "cn", "mail", "memberof", "member", "memberuid", "uidnumber", "gidnumber"}
+var indexed = []string{"objectclass", "uid", "cn", "mail", "memberof", "member", "memberuid", "uidnumber", "gidnumber", "host"}
 
 // index maps attribute, then normalised value, to entry positions in
 // ascending order.

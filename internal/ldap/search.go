@@ -20,7 +20,7 @@ var canonical = map[string]string{
 	"displayname": "displayName", "mail": "mail", "uidnumber": "uidNumber", "gidnumber": "gidNumber",
 	"homedirectory": "homeDirectory", "loginshell": "loginShell", "memberof": "memberOf",
 	"member": "member", "memberuid": "memberUid", "description": "description", "dc": "dc", "o": "o",
-	"ou": "ou", "entrydn": "entryDN", "hassubordinates": "hasSubordinates",
+	"ou": "ou", "sshpublickey": "sshPublicKey", "host": "host", "entrydn": "entryDN", "hassubordinates": "hasSubordinates",
 	"namingcontexts": "namingContexts", "supportedldapversion": "supportedLDAPVersion",
 	"supportedcontrol": "supportedControl", "supportedextension": "supportedExtension",
 	"vendorname": "vendorName", "subschemasubentry": "subschemaSubentry",

@@ -90,7 +90,7 @@ func newWorld(t *testing.T, cfg ldap.Config) *world {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := ldap.NewDirectory(ctx, tree, ids, log)
+	dir, err := ldap.NewDirectory(ctx, tree, ids, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

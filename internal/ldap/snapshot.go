@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"pelote/internal/access"
 	"pelote/internal/identity"
 )
 
@@ -54,13 +55,16 @@ type Snapshot struct {
 	byDN    map[string]*Entry
 	norm    map[*Entry]string
 	index   index
+	// machinesVersion is the access counter the snapshot reflects.
+	machinesVersion int64
 }
 
 // entry looks one up by normalised DN.
 func (s *Snapshot) entry(dn string) *Entry { return s.byDN[dn] }
 
-// build makes the snapshot of d under t.
-func build(t Tree, d identity.Directory) *Snapshot {
+// build makes the snapshot of d under t, with each person's SSH keys and
+// reachable hosts when reach is given.
+func build(t Tree, d identity.Directory, reach map[int64]*access.Reach) *Snapshot {
 	s := &Snapshot{Version: d.Version, byDN: map[string]*Entry{}, norm: map[*Entry]string{}}
 	add := func(dn string, attrs map[string][]string, children bool) {
 		e := &Entry{DN: dn, Attrs: attrs}
@@ -88,7 +92,20 @@ func build(t Tree, d identity.Directory) *Snapshot {
 		}
 	}
 	for _, a := range d.Accounts {
-		add(t.PersonDN(a.Username), personAttrs(a, memberOf[a.ID]), false)
+		attrs := personAttrs(a, memberOf[a.ID])
+		if r := reach[a.ID]; r != nil {
+			// openssh-lpk's sshPublicKey for sshd, and the hosts the account
+			// may reach for SSSD's ldap_user_authorized_host.
+			if len(r.Keys) > 0 {
+				attrs["objectclass"] = append(attrs["objectclass"], "ldapPublicKey")
+				attrs["sshpublickey"] = slices.Clone(r.Keys)
+			}
+			if len(r.Hosts) > 0 {
+				attrs["objectclass"] = append(attrs["objectclass"], "hostObject")
+				attrs["host"] = slices.Clone(r.Hosts)
+			}
+		}
+		add(t.PersonDN(a.Username), attrs, false)
 	}
 	for _, g := range d.Groups {
 		attrs := map[string][]string{
@@ -161,18 +178,25 @@ type Source interface {
 	LoadDirectory(ctx context.Context) (identity.Directory, error)
 }
 
-// Directory keeps the current snapshot and rebuilds it when the source's
-// version moves.
-type Directory struct {
-	tree Tree
-	src  Source
-	log  *slog.Logger
-	cur  atomic.Pointer[Snapshot]
+// Machines adds SSH keys and reachable hosts to people (package access).
+type Machines interface {
+	Version(ctx context.Context) (int64, error)
+	ReachByAccount(ctx context.Context) (map[int64]*access.Reach, error)
 }
 
-// NewDirectory loads the first snapshot.
-func NewDirectory(ctx context.Context, t Tree, src Source, log *slog.Logger) (*Directory, error) {
-	d := &Directory{tree: t, src: src, log: log}
+// Directory keeps the current snapshot and rebuilds it when the sources'
+// versions move.
+type Directory struct {
+	tree     Tree
+	src      Source
+	machines Machines
+	log      *slog.Logger
+	cur      atomic.Pointer[Snapshot]
+}
+
+// NewDirectory loads the first snapshot; machines may be nil.
+func NewDirectory(ctx context.Context, t Tree, src Source, machines Machines, log *slog.Logger) (*Directory, error) {
+	d := &Directory{tree: t, src: src, machines: machines, log: log}
 	if err := d.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -188,14 +212,28 @@ func (d *Directory) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if cur := d.cur.Load(); cur != nil && cur.Version == v {
+	var mv int64
+	if d.machines != nil {
+		if mv, err = d.machines.Version(ctx); err != nil {
+			return err
+		}
+	}
+	if cur := d.cur.Load(); cur != nil && cur.Version == v && cur.machinesVersion == mv {
 		return nil
 	}
 	data, err := d.src.LoadDirectory(ctx)
 	if err != nil {
 		return err
 	}
-	d.cur.Store(build(d.tree, data))
+	var reach map[int64]*access.Reach
+	if d.machines != nil {
+		if reach, err = d.machines.ReachByAccount(ctx); err != nil {
+			return err
+		}
+	}
+	s := build(d.tree, data, reach)
+	s.machinesVersion = mv
+	d.cur.Store(s)
 	return nil
 }
 
