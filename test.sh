@@ -16,6 +16,8 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 command -v psql >/dev/null || need_pkgs+=(postgresql-client)
 # OpenLDAP's clients talk to Pelote's directory in the LDAP tests.
 command -v ldapsearch >/dev/null || need_pkgs+=(ldap-utils)
+# nginx with auth_request sits in front of a test application for forward-auth.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "== installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -67,6 +67,7 @@ func (c *cli) serve(args []string) error {
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
+		Forward: forwardAuth(cfg),
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -183,4 +184,12 @@ func maintain(ctx context.Context, db *store.DB, ids *identity.Store, st *openid
 		case <-time.After(every):
 		}
 	}
+}
+
+// forwardAuth is /auth/forward's configuration, nil when no rule is set.
+func forwardAuth(cfg config.Config) *web.ForwardAuth {
+	if len(cfg.ForwardAuth.Rules) == 0 {
+		return nil
+	}
+	return &web.ForwardAuth{CookieDomain: strings.TrimPrefix(cfg.ForwardAuth.CookieDomain, "."), Rules: cfg.ForwardRules()}
 }

@@ -47,6 +47,33 @@ type Config struct {
 	OIDC OIDC `yaml:"oidc"`
 	// LDAP sets the directory listener for applications that speak LDAP.
 	LDAP LDAP `yaml:"ldap"`
+	// ForwardAuth protects applications behind a reverse proxy.
+	ForwardAuth ForwardAuth `yaml:"forward_auth"`
+}
+
+// ForwardAuth is /auth/forward's configuration.
+type ForwardAuth struct {
+	// CookieDomain is the domain Pelote and the applications share, e.g.
+	// example.org for id.example.org and wiki.example.org.
+	CookieDomain string `yaml:"cookie_domain"`
+	// Rules are "host=group+group" ("host" alone: any signed-in member).
+	Rules []string `yaml:"rules"`
+}
+
+// ForwardRules reads Rules into host → groups; call after Validate.
+func (c Config) ForwardRules() map[string][]string {
+	out := map[string][]string{}
+	for _, r := range c.ForwardAuth.Rules {
+		host, groups, _ := strings.Cut(strings.TrimSpace(r), "=")
+		var list []string
+		for _, g := range strings.Split(groups, "+") {
+			if g = strings.ToLower(strings.TrimSpace(g)); g != "" {
+				list = append(list, g)
+			}
+		}
+		out[strings.ToLower(strings.TrimSpace(host))] = list
+	}
+	return out
 }
 
 // LDAP is the read-only directory's listener.
@@ -244,6 +271,22 @@ func (c Config) Validate() error {
 	}
 	if !strings.Contains(c.LDAP.BaseDN, "=") {
 		bad("ldap.base_dn", "%q is not a DN (e.g. dc=example,dc=org)", c.LDAP.BaseDN)
+	}
+	if fa := c.ForwardAuth; len(fa.Rules) > 0 || fa.CookieDomain != "" {
+		d := strings.ToLower(strings.TrimPrefix(fa.CookieDomain, "."))
+		within := func(host string) bool { return host == d || strings.HasSuffix(host, "."+d) }
+		if d == "" || !strings.Contains(d, ".") {
+			bad("forward_auth.cookie_domain", "%q must be the domain Pelote and the applications share, e.g. example.org", fa.CookieDomain)
+		} else if u, err := url.Parse(c.URL); err == nil && !within(strings.ToLower(u.Hostname())) {
+			bad("forward_auth.cookie_domain", "%q does not contain url's host %q: browsers would refuse the cookie", fa.CookieDomain, u.Hostname())
+		}
+		for host := range c.ForwardRules() {
+			if host == "" || strings.ContainsAny(host, "/: ") {
+				bad("forward_auth.rules", "%q must be host=group+group, e.g. wiki.example.org=staff", host)
+			} else if d != "" && !within(host) {
+				bad("forward_auth.rules", "host %q is outside forward_auth.cookie_domain %q", host, d)
+			}
+		}
 	}
 	switch c.LDAP.TLS {
 	case "starttls":

@@ -92,6 +92,16 @@ var keys = []key{
 		c.LDAP.AllowAnonymous = b
 		return nil
 	}},
+	{name: "forward_auth.cookie_domain", help: "domain shared by Pelote and the applications behind forward-auth", set: str(func(c *Config) *string { return &c.ForwardAuth.CookieDomain })},
+	{name: "forward_auth.rules", help: "comma-separated host=group+group rules for /auth/forward", set: func(c *Config, v string) error {
+		c.ForwardAuth.Rules = nil
+		for _, r := range strings.Split(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				c.ForwardAuth.Rules = append(c.ForwardAuth.Rules, r)
+			}
+		}
+		return nil
+	}},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 }
 

@@ -54,10 +54,19 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (Session, Acco
 	if token == "" || len(token) > 64 {
 		return Session{}, Account{}, ErrSessionInvalid
 	}
-	hash := hashToken(token)
+	return s.sessionWhere(ctx, `token_hash = ?`, hashToken(token))
+}
+
+// SessionByID is SessionByToken for a caller that proved the id another
+// way (the forward-auth cookie carries it under a MAC).
+func (s *Store) SessionByID(ctx context.Context, id int64) (Session, Account, error) {
+	return s.sessionWhere(ctx, `id = ?`, id)
+}
+
+func (s *Store) sessionWhere(ctx context.Context, where string, arg any) (Session, Account, error) {
 	var ss Session
 	var created, seen, expires int64
-	err := s.db.QueryRow(ctx, `SELECT id, account_id, created_at, last_seen_at, expires_at, client FROM sessions WHERE token_hash = ?`, hash).
+	err := s.db.QueryRow(ctx, `SELECT id, account_id, created_at, last_seen_at, expires_at, client FROM sessions WHERE `+where, arg).
 		Scan(&ss.ID, &ss.AccountID, &created, &seen, &expires, &ss.Client)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, Account{}, ErrSessionInvalid

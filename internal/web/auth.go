@@ -81,6 +81,7 @@ func (s *Server) setSession(w http.ResponseWriter, token string) {
 
 func (s *Server) clearSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	s.clearForwardCookie(w)
 }
 
 // localPath accepts only a path on this site as a redirect target, never

@@ -34,7 +34,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if v, _ := s.currentVisit(r); v != nil {
-		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		// Signed in already, perhaps before forward-auth was set up.
+		s.setForwardCookie(w, v.session.ID)
+		http.Redirect(w, r, s.nextTarget(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
 	if l := r.URL.Query().Get("lang"); s.cat.Has(l) {
@@ -43,6 +45,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		r.AddCookie(&http.Cookie{Name: "pelote_lang", Value: l})
 	}
 	v := &loginView{page: s.newPage(r, nil, "login.title"), Next: r.URL.Query().Get("next")}
+	s.allowNextTarget(w, r, v.Next)
 	s.render(w, r, http.StatusOK, "login", v)
 }
 
@@ -108,7 +111,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "login_totp", v)
 		return
 	}
-	s.startSession(w, r, a, localPath(v.Next))
+	s.startSession(w, r, a, s.nextTarget(v.Next))
 }
 
 // challengeTTL bounds the time between the password and the code.
@@ -187,12 +190,16 @@ func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	if usedRecovery {
 		s.log.Info("recovery code used", "request_id", reqID(r), "account_id", id)
 	}
-	s.startSession(w, r, a, localPath(v.Next))
+	s.startSession(w, r, a, s.nextTarget(v.Next))
 }
 
 // allowNextTarget lets a login form for an OpenID request end at the
 // application (see allowFormTarget).
 func (s *Server) allowNextTarget(w http.ResponseWriter, r *http.Request, next string) {
+	if t, ok := s.forwardTarget(next); ok {
+		allowFormTarget(w, t)
+		return
+	}
 	if s.opts.OIDC == nil {
 		return
 	}
@@ -218,7 +225,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity
 			s.log.Warn("end previous session", "request_id", reqID(r), "err", err)
 		}
 	}
-	token, _, err := s.ids.CreateSession(r.Context(), a.ID, clientName(r.UserAgent()))
+	token, ss, err := s.ids.CreateSession(r.Context(), a.ID, clientName(r.UserAgent()))
 	if err != nil {
 		p := s.newPage(r, nil, "login.title")
 		status := s.explain(r, &p, err, "err.internal")
@@ -227,6 +234,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity
 	}
 	s.log.Info("login", "request_id", reqID(r), "account_id", a.ID)
 	s.setSession(w, token)
+	s.setForwardCookie(w, ss.ID)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

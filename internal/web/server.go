@@ -44,6 +44,8 @@ type Options struct {
 	ChallengeKey []byte
 	// Access holds SSH keys and machine access, nil to serve none.
 	Access *access.Store
+	// Forward configures /auth/forward, nil to serve none.
+	Forward *ForwardAuth
 }
 
 // Pinger is what the health check needs of the database.
@@ -168,6 +170,9 @@ func (s *Server) Handler() http.Handler {
 		s.clientRoutes(admin)
 	}
 
+	if s.opts.Forward != nil {
+		mux.HandleFunc("/auth/forward", s.forwardAuth)
+	}
 	mux.HandleFunc("/", s.notFound)
 
 	var h http.Handler = mux
@@ -179,6 +184,9 @@ func (s *Server) Handler() http.Handler {
 			cop.AddInsecureBypassPattern(p)
 		}
 	}
+	// The proxy asks with the browser's headers, for any method; the
+	// answer changes nothing.
+	cop.AddInsecureBypassPattern("/auth/forward")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "err.cross_origin")
 	}))
