@@ -162,6 +162,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)
 		member("POST /account/ssh-keys", s.accountAddKey)
 		member("POST /account/ssh-keys/{id}/delete", s.accountDeleteKey)
+		s.hostRoutes(admin)
 	}
 	if s.opts.OIDC != nil {
 		s.oidcRoutes(mux)
