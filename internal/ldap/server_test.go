@@ -41,13 +41,13 @@ const (
 )
 
 type world struct {
-	t    *testing.T
+	t    testing.TB
 	ids  *identity.Store
 	dir  *ldap.Directory
 	addr string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +57,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func newWorld(t *testing.T, cfg ldap.Config) *world {
+func newWorld(t testing.TB, cfg ldap.Config) *world {
 	t.Helper()
 	ctx := t.Context()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations())
