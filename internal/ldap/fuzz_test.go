@@ -16,8 +16,8 @@ import (
 func FuzzMessages(f *testing.F) {
 	for _, seed := range [][]byte{
 		{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00}, // anonymous bind
-		{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff},                                                    // a 2 GiB length
-		{0x30, 0x05, 0x02, 0x01, 0x02, 0x42, 0x00},                                              // unbind
+		{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff},                                                 // a 2 GiB length
+		{0x30, 0x05, 0x02, 0x01, 0x02, 0x42, 0x00},                                           // unbind
 		[]byte("\x30\x25\x02\x01\x02\x63\x20\x04\x00\x0a\x01\x00\x0a\x01\x00\x02\x01\x00\x02\x01\x00\x01\x01\x00\x87\x0bobjectClass\x30\x00"),
 	} {
 		f.Add(seed)
@@ -48,4 +48,3 @@ func FuzzMessages(f *testing.F) {
 		}
 	})
 }
-
