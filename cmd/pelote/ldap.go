@@ -103,7 +103,7 @@ func startLDAP(ctx context.Context, cfg config.Config, db *store.DB, ids *identi
 	if cfg.LDAP.Listen == "" {
 		return func() {}, nil
 	}
-	tree, err := ldap.NewTree(cfg.LDAP.BaseDN)
+	tree, err := ldap.NewTree(cfg.LDAP.BaseDN, cfg.LDAP.ProfileServices...)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,9 @@ type LDAP struct {
 	TLS string `yaml:"tls"`
 	// AllowAnonymous lets unbound clients read people and groups.
 	AllowAnonymous bool `yaml:"allow_anonymous"`
+	// ProfileServices get an ou=SERVICE subtree of their profiles, for
+	// applications that should see profiles rather than accounts.
+	ProfileServices []string `yaml:"profile_services"`
 }
 
 // OIDC token lifetimes, key rotation and limits.

@@ -83,6 +83,15 @@ var keys = []key{
 	{name: "oidc.key_rotation", common: true, help: "how long a signing key signs before its successor", set: dur(func(c *Config) *Duration { return &c.OIDC.KeyRotation })},
 	{name: "ldap.listen", help: "address of the LDAP listener (empty: no LDAP)", set: str(func(c *Config) *string { return &c.LDAP.Listen })},
 	{name: "ldap.base_dn", common: true, help: "base DN of the directory", set: str(func(c *Config) *string { return &c.LDAP.BaseDN })},
+	{name: "ldap.profile_services", help: "comma-separated services whose profiles get an ou=SERVICE subtree", set: func(c *Config, v string) error {
+		c.LDAP.ProfileServices = nil
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.LDAP.ProfileServices = append(c.LDAP.ProfileServices, s)
+			}
+		}
+		return nil
+	}},
 	{name: "ldap.tls", help: "starttls or ldaps", set: str(func(c *Config) *string { return &c.LDAP.TLS })},
 	{name: "ldap.allow_anonymous", help: "let unbound LDAP clients read people and groups (true or false)", set: func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)

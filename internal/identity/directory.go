@@ -21,12 +21,19 @@ type DirGroup struct {
 	Members     []int64
 }
 
+// DirProfile is an active profile of an active account.
+type DirProfile struct {
+	ID, AccountID int64
+	Service, Name string
+}
+
 // Directory is what the directory serves, read in one transaction-free
 // pass; Version says which change it reflects (see DirectoryVersion).
 type Directory struct {
 	Version  int64
 	Accounts []DirAccount
 	Groups   []DirGroup
+	Profiles []DirProfile
 }
 
 // DirectoryVersion is a counter that every change to accounts, groups or
@@ -77,6 +84,23 @@ func (s *Store) LoadDirectory(ctx context.Context) (Directory, error) {
 		}
 		index[g.ID] = len(d.Groups)
 		d.Groups = append(d.Groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return d, err
+	}
+	rows, err = s.db.Query(ctx, `SELECT p.id, p.account_id, p.service, p.name FROM profiles p
+		JOIN accounts a ON a.id = p.account_id WHERE a.state = 'active' AND p.state = 'active' ORDER BY p.service, p.name`)
+	if err != nil {
+		return d, fmt.Errorf("identity: directory profiles: %w", err)
+	}
+	for rows.Next() {
+		var p DirProfile
+		if err := rows.Scan(&p.ID, &p.AccountID, &p.Service, &p.Name); err != nil {
+			rows.Close()
+			return d, err
+		}
+		d.Profiles = append(d.Profiles, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -236,36 +236,19 @@ func (s *Server) authenticate(r *gldap.Request, dn, password string) (principal,
 	if attr != "uid" || value == "" {
 		return principal{}, errBadBind
 	}
-	switch parent {
-	case t.People:
-		// An app password first: it is a fast check, and it is the way
-		// in for accounts with two-step verification.
-		_, err := s.accounts.AuthenticateAppPassword(ctx, value, password)
-		switch {
-		case err == nil:
-			return principal{kind: member, dn: dn}, nil
-		case !errors.Is(err, identity.ErrBadCredentials) && !errors.Is(err, identity.ErrDisabled) && !errors.Is(err, identity.ErrPending):
-			return principal{}, err
-		case !errors.Is(err, identity.ErrBadCredentials):
+	if _, ok := t.profiles[parent]; ok {
+		// A profile binds with its account's credentials.
+		owner, ok := s.dir.Current().ProfileOwner(dn)
+		if !ok {
 			return principal{}, errBadBind
 		}
-		a, err := s.accounts.Authenticate(ctx, value, password)
-		if err != nil {
-			if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, identity.ErrDisabled) || errors.Is(err, identity.ErrPending) {
-				return principal{}, errBadBind
-			}
-			return principal{}, err
-		}
-		st, err := s.accounts.TOTPStatus(ctx, a.ID)
-		if err != nil {
-			return principal{}, err
-		}
-		if st.Enabled {
-			// LDAP cannot ask for a code: such accounts bind with an
-			// app password.
-			return principal{}, errTOTPAccount
-		}
-		return principal{kind: member, dn: dn}, nil
+		p, err := s.authenticateAccount(ctx, owner, password)
+		p.dn = dn
+		return p, err
+	}
+	switch parent {
+	case t.People:
+		return s.authenticateAccount(ctx, value, password)
 	case t.Services:
 		if err := s.binds.Authenticate(ctx, value, password); err != nil {
 			return principal{}, err
@@ -273,6 +256,48 @@ func (s *Server) authenticate(r *gldap.Request, dn, password string) (principal,
 		return principal{kind: service, dn: dn}, nil
 	}
 	return principal{}, errBadBind
+}
+
+// authenticateAccount checks an account's app password, or its password
+// when it has no second factor; the principal's DN is its person entry.
+func (s *Server) authenticateAccount(ctx context.Context, value, password string) (principal, error) {
+	dn := normDN(s.cfg.Tree.PersonDN(value))
+	// An app password first: it is a fast check, and it is the way in for
+	// accounts with two-step verification.
+	_, err := s.accounts.AuthenticateAppPassword(ctx, value, password)
+	switch {
+	case err == nil:
+		return principal{kind: member, dn: dn}, nil
+	case refusedAccount(err):
+		if !errors.Is(err, identity.ErrBadCredentials) {
+			return principal{}, errBadBind
+		}
+	default:
+		return principal{}, err
+	}
+	a, err := s.accounts.Authenticate(ctx, value, password)
+	switch {
+	case refusedAccount(err):
+		return principal{}, errBadBind
+	case err != nil:
+		return principal{}, err
+	}
+	st, err := s.accounts.TOTPStatus(ctx, a.ID)
+	if err != nil {
+		return principal{}, err
+	}
+	if st.Enabled {
+		// LDAP cannot ask for a code: such accounts bind with an app
+		// password.
+		return principal{}, errTOTPAccount
+	}
+	return principal{kind: member, dn: dn}, nil
+}
+
+// refusedAccount tells the errors that mean "not this account" from those
+// that mean the database failed.
+func refusedAccount(err error) bool {
+	return errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, identity.ErrDisabled) || errors.Is(err, identity.ErrPending)
 }
 
 // whoAmI answers RFC 4532. gldap's extended response carries no value, so

@@ -85,9 +85,12 @@ func newWorld(t testing.TB, cfg ldap.Config) *world {
 	if err := binds.Add(ctx, "nextcloud", servicePW, "Nextcloud"); err != nil {
 		t.Fatal(err)
 	}
-	tree, err := ldap.NewTree(base)
-	if err != nil {
-		t.Fatal(err)
+	tree := cfg.Tree
+	if tree.Base == "" {
+		var err error
+		if tree, err = ldap.NewTree(base); err != nil {
+			t.Fatal(err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir, err := ldap.NewDirectory(ctx, tree, ids, nil, log)
@@ -496,5 +499,62 @@ func TestAppPasswords(t *testing.T) {
 	}
 	if err := c.Bind(dn, pw); code(err) != goldap.LDAPResultInvalidCredentials {
 		t.Fatalf("revoked app password: %v", err)
+	}
+}
+
+func TestProfileSubtree(t *testing.T) {
+	tree, err := ldap.NewTree(base, "mastodon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ldap.NewTree(base, "people"); err == nil {
+		t.Fatal("a profile subtree named people was accepted")
+	}
+	w := newWorld(t, ldap.Config{Tree: tree})
+	ctx := context.Background()
+	if _, err := w.ids.CreateService(ctx, identity.Service{Name: "mastodon", ProfileQuota: 3, ExtraProfiles: identity.RefuseExtra}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice-toots", "alice-art"} {
+		if _, err := w.ids.AddProfile(ctx, "alice", "mastodon", name, identity.ByAdmin(true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.dir.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := w.service()
+	res, err := search(c, "ou=mastodon,"+base, goldap.ScopeSingleLevel, "(objectClass=inetOrgPerson)", "uid", "mail", "memberOf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dns(res); !slices.Equal(got, []string{"uid=alice-art,ou=mastodon," + base, "uid=alice-toots,ou=mastodon," + base}) {
+		t.Fatalf("profiles: %v", got)
+	}
+	if e := res.Entries[0]; e.GetAttributeValue("mail") != "alice@example.org" || e.GetAttributeValue("memberOf") != "cn=staff,ou=groups,"+base {
+		t.Fatalf("profile entry: %+v", e.Attributes)
+	}
+	for _, e := range res.Entries {
+		if slices.Contains(e.GetAttributeValues("uid"), "alice") {
+			t.Fatal("a profile entry names its account")
+		}
+	}
+
+	// A profile binds with its account's password and reads itself.
+	m := w.conn()
+	if err := m.Bind("uid=alice-toots,ou=mastodon,"+base, memberPW); err != nil {
+		t.Fatalf("profile bind: %v", err)
+	}
+	res, err = search(m, base, goldap.ScopeWholeSubtree, "(objectClass=*)", "1.1")
+	if err != nil || !slices.Equal(dns(res), []string{"uid=alice-toots,ou=mastodon," + base}) {
+		t.Fatalf("profile's view: %v %v", dns(res), err)
+	}
+	for _, dn := range []string{"uid=bob-toots,ou=mastodon," + base, "uid=alice-toots,ou=pixelfed," + base} {
+		if err := m.Bind(dn, memberPW); code(err) != goldap.LDAPResultInvalidCredentials {
+			t.Errorf("bind as %s: %v", dn, err)
+		}
+	}
+	if err := m.Bind("uid=alice-toots,ou=mastodon,"+base, "wrong"); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("profile with a wrong password: %v", err)
 	}
 }

@@ -28,15 +28,35 @@ type Tree struct {
 	People   string
 	Groups   string
 	Services string
+	// profiles maps the normalised ou=SERVICE,BASE of each service whose
+	// profiles are served to the service's name.
+	profiles map[string]string
+	// profileServices are those services, as configured.
+	profileServices []string
 }
 
-// NewTree checks and names the tree under base.
-func NewTree(base string) (Tree, error) {
+// NewTree checks and names the tree under base; each of profileServices
+// gets an ou=SERVICE subtree of its profiles.
+func NewTree(base string, profileServices ...string) (Tree, error) {
 	n := normDN(base)
 	if n == "" {
 		return Tree{}, fmt.Errorf("ldap: base DN %q is not a DN (expected e.g. dc=example,dc=org)", base)
 	}
-	return Tree{Base: base, base: n, People: "ou=people," + n, Groups: "ou=groups," + n, Services: "ou=services," + n}, nil
+	t := Tree{Base: base, base: n, People: "ou=people," + n, Groups: "ou=groups," + n, Services: "ou=services," + n, profiles: map[string]string{}}
+	for _, s := range profileServices {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" || s == "people" || s == "groups" || s == "services" {
+			return Tree{}, fmt.Errorf("ldap: %q cannot be a profile subtree (people, groups and services are taken)", s)
+		}
+		t.profiles[normDN("ou="+escapeRDN(s)+","+base)] = s
+		t.profileServices = append(t.profileServices, s)
+	}
+	return t, nil
+}
+
+// ProfileDN is a profile's DN in its service's subtree.
+func (t Tree) ProfileDN(service, name string) string {
+	return "uid=" + escapeRDN(name) + ",ou=" + escapeRDN(service) + "," + t.Base
 }
 
 // PersonDN is an account's DN.
@@ -55,6 +75,9 @@ type Snapshot struct {
 	byDN    map[string]*Entry
 	norm    map[*Entry]string
 	index   index
+	// owners maps a profile entry's normalised DN to its account's
+	// username, for binds; it is not served.
+	owners map[string]string
 	// machinesVersion is the access counter the snapshot reflects.
 	machinesVersion int64
 }
@@ -65,7 +88,7 @@ func (s *Snapshot) entry(dn string) *Entry { return s.byDN[dn] }
 // build makes the snapshot of d under t, with each person's SSH keys and
 // reachable hosts when reach is given.
 func build(t Tree, d identity.Directory, reach map[int64]*access.Reach) *Snapshot {
-	s := &Snapshot{Version: d.Version, byDN: map[string]*Entry{}, norm: map[*Entry]string{}}
+	s := &Snapshot{Version: d.Version, byDN: map[string]*Entry{}, norm: map[*Entry]string{}, owners: map[string]string{}}
 	add := func(dn string, attrs map[string][]string, children bool) {
 		e := &Entry{DN: dn, Attrs: attrs}
 		n := normDN(dn)
@@ -124,8 +147,51 @@ func build(t Tree, d identity.Directory, reach map[int64]*access.Reach) *Snapsho
 		}
 		add(t.GroupDN(g.Name), attrs, false)
 	}
+	s.addProfiles(t, d, memberOf, add)
 	s.index = buildIndex(s.Entries)
 	return s
+}
+
+// addProfiles serves, for each configured service, its profiles as people
+// of their own: what an application of that service should know, the
+// profile's name, not the account's.
+func (s *Snapshot) addProfiles(t Tree, d identity.Directory, memberOf map[int64][]string, add func(string, map[string][]string, bool)) {
+	accounts := map[int64]identity.DirAccount{}
+	for _, a := range d.Accounts {
+		accounts[a.ID] = a
+	}
+	for _, service := range t.profileServices {
+		var ps []identity.DirProfile
+		for _, p := range d.Profiles {
+			if p.Service == service {
+				ps = append(ps, p)
+			}
+		}
+		add("ou="+escapeRDN(service)+","+t.Base, map[string][]string{"objectclass": {"top", "organizationalUnit"}, "ou": {service}}, len(ps) > 0)
+		for _, p := range ps {
+			a, ok := accounts[p.AccountID]
+			if !ok {
+				continue
+			}
+			dn := t.ProfileDN(service, p.Name)
+			attrs := map[string][]string{
+				"objectclass": {"top", "person", "organizationalPerson", "inetOrgPerson"},
+				"uid":         {p.Name}, "cn": {p.Name}, "sn": {p.Name}, "displayname": {p.Name},
+				"mail": {a.Email},
+			}
+			if g := memberOf[a.ID]; len(g) > 0 {
+				attrs["memberof"] = slices.Clone(g)
+			}
+			add(dn, attrs, false)
+			s.owners[normDN(dn)] = a.Username
+		}
+	}
+}
+
+// ProfileOwner is the username of the account holding the profile at dn.
+func (s *Snapshot) ProfileOwner(dn string) (string, bool) {
+	u, ok := s.owners[dn]
+	return u, ok
 }
 
 // selected returns the entries f may match, in tree order.
