@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 STATICCHECK_VERSION=v0.8.2
-export PATH="$PATH:$(go env GOPATH)/bin"
+export PATH="$PATH:$(go env GOPATH)/bin:/usr/sbin"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -18,6 +18,9 @@ command -v psql >/dev/null || need_pkgs+=(postgresql-client)
 command -v ldapsearch >/dev/null || need_pkgs+=(ldap-utils)
 # nginx with auth_request sits in front of a test application for forward-auth.
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
+# Imported password hashes are made by OpenLDAP's slappasswd and OpenSSL.
+[ -x /usr/sbin/slappasswd ] || need_pkgs+=(slapd)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "== installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -78,6 +78,7 @@ Commands:
   user show NAME                         one account with groups and profiles
   user disable|enable NAME               block or allow logins (ends sessions)
   user passwd NAME --password-stdin      set a new password (ends sessions)
+  user passwd NAME --hash-stdin          keep a hash from another system (bcrypt, {SSHA}, {CRYPT}…)
   user totp-reset NAME                   remove a lost second factor; the member enrols again
   group add NAME [--description D]       create a group
   group set NAME --require-totp=true|false  require two-step verification of members

@@ -88,6 +88,10 @@ func TestUserVerbs(t *testing.T) {
 	}
 	p.ok("", "user", "enable", "alice")
 	p.ok("a much longer secret\n", "user", "passwd", "alice", "--password-stdin")
+	// A member moving in from OpenLDAP keeps the password it had there.
+	p.ok("{SSHA}dKg6Zicv/OsorPie/dsk/WgPGu3uJBX1\n", "user", "passwd", "alice", "--hash-stdin")
+	p.fails(exitFail, "not a hash Pelote can check", "{MD5}X03MO1qnZdYdgyfeuILPmQ==\n", "user", "passwd", "alice", "--hash-stdin")
+	p.fails(exitUsage, "--password-stdin or --hash-stdin", "x\n", "user", "passwd", "alice", "--hash-stdin", "--password-stdin")
 
 	secret := strings.TrimSpace(p.ok("", "apppass", "add", "alice", "Thunderbird"))
 	if len(secret) != 23 || strings.Count(secret, "-") != 3 {

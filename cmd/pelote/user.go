@@ -130,12 +130,13 @@ func (c *cli) userState(args []string, verb string, state identity.State) error 
 func (c *cli) userPasswd(args []string) error {
 	f := c.flags("user passwd", false)
 	fromStdin := f.Bool("password-stdin", false, "read the new password from standard input")
+	hashStdin := f.Bool("hash-stdin", false, "read a hash from another system (bcrypt, {SSHA…}, {CRYPT}$5$/$6$, argon2id) from standard input")
 	pos, err := f.parse(args, 1, "one username")
 	if err != nil {
 		return err
 	}
-	if !*fromStdin {
-		return usagef("user passwd needs --password-stdin: the password is read from standard input, never from the command line")
+	if *fromStdin == *hashStdin {
+		return usagef("user passwd needs --password-stdin or --hash-stdin: the secret is read from standard input, never from the command line")
 	}
 	pw, err := c.readPassword()
 	if err != nil {
@@ -146,7 +147,13 @@ func (c *cli) userPasswd(args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := ids.SetPassword(c.ctx, pos[0], pw, 0); err != nil {
+	if *hashStdin {
+		// Checked at the next login, then replaced by an argon2id hash.
+		err = ids.SetPasswordHash(c.ctx, pos[0], pw)
+	} else {
+		err = ids.SetPassword(c.ctx, pos[0], pw, 0)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "password of %s changed; its sessions are ended\n", strings.ToLower(pos[0]))

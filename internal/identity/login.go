@@ -29,7 +29,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Ac
 		return Account{}, fmt.Errorf("identity: authenticate: %w", err)
 	}
 	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
-	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	ok, rehash, err := s.hasher.verifyAny(ctx, password, hash)
 	if err != nil {
 		return Account{}, fmt.Errorf("identity: authenticate %q: %w", name, err)
 	}
@@ -63,6 +63,11 @@ func (s *Store) SetPassword(ctx context.Context, username, password string, keep
 	if err != nil {
 		return fmt.Errorf("identity: set password: %w", err)
 	}
+	return s.setHash(ctx, username, hash, keepSession)
+}
+
+// setHash stores a password hash and ends the other sessions.
+func (s *Store) setHash(ctx context.Context, username, hash string, keepSession int64) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		id, err := lockAccount(ctx, tx, username)
 		if err != nil {
