@@ -1,0 +1,166 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"pelote/internal/store"
+)
+
+// ImportAccount is one account read from an export of another system.
+// Line locates it in the file, for the report.
+type ImportAccount struct {
+	Line         int
+	Username     string
+	Email        string
+	DisplayName  string
+	PasswordHash string // empty: the member sets a password later
+	Groups       []string
+}
+
+// ImportGroup is a group and the usernames of its members.
+type ImportGroup struct {
+	Line        int
+	Name        string
+	Description string
+	Members     []string
+}
+
+// ImportProblem is why one line cannot be imported.
+type ImportProblem struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// ImportReport says what an import did, or would do.
+type ImportReport struct {
+	Accounts    int             `json:"accounts"`
+	Groups      int             `json:"groups_created"`
+	Memberships int             `json:"memberships"`
+	Problems    []ImportProblem `json:"problems,omitempty"`
+}
+
+// ErrImportRefused is an import with problems: nothing was written.
+var ErrImportRefused = errors.New("identity: the import has problems; nothing was imported")
+
+// errDryRun rolls a dry run back once everything was checked.
+var errDryRun = errors.New("dry run")
+
+// Import creates accounts and groups in one transaction, keeping password
+// hashes from other systems (see SetPasswordHash). Every problem is
+// reported with its line, and any problem means nothing is written; with
+// dryRun nothing is written either way. Existing groups gain members;
+// existing accounts are conflicts.
+func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []ImportGroup, dryRun bool) (ImportReport, error) {
+	var rep ImportReport
+	problem := func(line int, format string, args ...any) {
+		rep.Problems = append(rep.Problems, ImportProblem{Line: line, Message: fmt.Sprintf(format, args...)})
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		ids := map[string]int64{} // username → id, for memberships
+		seenName, seenEmail := map[string]int{}, map[string]int{}
+		now := s.now()
+		for _, a := range accounts {
+			n := NewAccount{Username: a.Username, Email: a.Email, DisplayName: a.DisplayName, Password: "placeholder password"}
+			if err := n.validate(); err != nil {
+				problem(a.Line, "%s: %v", a.Username, err)
+				continue
+			}
+			if h := strings.TrimSpace(a.PasswordHash); h != "" {
+				if _, _, _, err := parsePHC(h); err != nil && !validLegacy(h) {
+					problem(a.Line, "%s: the password hash is not one Pelote can check", n.Username)
+					continue
+				}
+			}
+			if first, ok := seenName[n.Username]; ok {
+				problem(a.Line, "%s: already on line %d", n.Username, first)
+				continue
+			}
+			if first, ok := seenEmail[strings.ToLower(n.Email)]; ok {
+				problem(a.Line, "%s: e-mail %s already on line %d", n.Username, n.Email, first)
+				continue
+			}
+			seenName[n.Username], seenEmail[strings.ToLower(n.Email)] = a.Line, a.Line
+			var taken int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE username = ? OR lower(email) = lower(?)`, n.Username, n.Email).Scan(&taken); err != nil {
+				return err
+			}
+			if taken > 0 {
+				problem(a.Line, "%s: an account with this username or e-mail exists already", n.Username)
+				continue
+			}
+			var id int64
+			err := tx.QueryRow(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, locale, state, created_at, updated_at)
+				VALUES (?, ?, ?, ?, 'en', 'active', ?, ?) RETURNING id`, n.Username, n.Email, n.DisplayName, strings.TrimSpace(a.PasswordHash), now, now).Scan(&id)
+			if err != nil {
+				return err
+			}
+			ids[n.Username] = id
+			rep.Accounts++
+		}
+		// Groups named on account lines join the group list.
+		all := append([]ImportGroup(nil), groups...)
+		for _, a := range accounts {
+			for _, g := range a.Groups {
+				all = append(all, ImportGroup{Line: a.Line, Name: g, Members: []string{a.Username}})
+			}
+		}
+		for _, g := range all {
+			if err := s.importGroup(ctx, tx, g, ids, &rep, problem); err != nil {
+				return err
+			}
+		}
+		if len(rep.Problems) > 0 {
+			return ErrImportRefused
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return rep, err
+}
+
+func (s *Store) importGroup(ctx context.Context, tx *store.Tx, g ImportGroup, ids map[string]int64, rep *ImportReport, problem func(int, string, ...any)) error {
+	name, err := NormalizeName("group", g.Name)
+	if err != nil {
+		problem(g.Line, "group %s: %v", g.Name, err)
+		return nil
+	}
+	var gid int64
+	err = tx.QueryRow(ctx, `SELECT id FROM account_groups WHERE name = ?`, name).Scan(&gid)
+	if err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, ?, ?) RETURNING id`,
+			name, g.Description, s.now()).Scan(&gid); err != nil {
+			return err
+		}
+		rep.Groups++
+	}
+	for _, m := range g.Members {
+		m = strings.ToLower(strings.TrimSpace(m))
+		id, ok := ids[m]
+		if !ok {
+			if err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE username = ?`, m).Scan(&id); err != nil {
+				problem(g.Line, "group %s: member %s is neither in the file nor an account", name, m)
+				continue
+			}
+		}
+		var already int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND account_id = ?`, gid, id).Scan(&already); err != nil {
+			return err
+		}
+		if already > 0 {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES (?, ?)`, gid, id); err != nil {
+			return err
+		}
+		rep.Memberships++
+	}
+	return nil
+}
