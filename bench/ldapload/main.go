@@ -1,7 +1,7 @@
-// Command ldapload prepares and drives bench/ldap.sh: it writes the same
-// directory (N accounts in G groups) into a Pelote database and into an
-// LDIF for slapd, then measures searches and binds per second against a
-// running server with concurrent LDAP connections.
+// Command ldapload prepares and drives bench/ldap.sh: it writes one
+// directory (N accounts in G groups) as LDIF, which slapd loads with
+// slapadd and Pelote with `pelote import`, then measures searches and binds
+// per second against a running server with concurrent LDAP connections.
 package main
 
 import (
@@ -21,30 +21,28 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"pelote/internal/identity"
-	"pelote/internal/ldap"
-	"pelote/internal/store"
 )
 
 var (
-	mode     = flag.String("mode", "", "load (Pelote database and slapd LDIF), search, bind or argon2")
-	data     = flag.String("data", "", "Pelote's data directory (load)")
-	ldifOut  = flag.String("ldif", "", "LDIF file to write for slapd (load)")
-	accounts = flag.Int("accounts", 10000, "accounts to create")
-	groups   = flag.Int("groups", 500, "groups to spread them in")
-	base     = flag.String("base", "dc=example,dc=org", "base DN")
-	url      = flag.String("url", "", "LDAP URL to measure")
-	bindDN   = flag.String("D", "", "DN to bind as for searches")
-	password = flag.String("w", "", "its password; also every account's password")
-	conc     = flag.Int("c", 8, "concurrent connections")
-	duration = flag.Duration("d", 5*time.Second, "duration of a measure")
-	memKiB   = flag.Uint("memory-kib", 19456, "argon2id memory of the accounts' hashes")
+	mode         = flag.String("mode", "", "ldif (the directory both servers load), search, bind or argon2")
+	ldifOut      = flag.String("ldif", "", "LDIF file to write (ldif)")
+	accounts     = flag.Int("accounts", 10000, "accounts to create")
+	groups       = flag.Int("groups", 500, "groups to spread them in")
+	base         = flag.String("base", "dc=example,dc=org", "base DN")
+	url          = flag.String("url", "", "LDAP URL to measure")
+	bindDN       = flag.String("D", "", "DN to bind as for searches")
+	password     = flag.String("w", "", "its password; also every account's password")
+	conc         = flag.Int("c", 8, "concurrent connections")
+	duration     = flag.Duration("d", 5*time.Second, "duration of a measure")
+	memKiB       = flag.Uint("memory-kib", 19456, "argon2id memory (argon2 mode)")
+	bindAccounts = flag.Int("bind-accounts", 100, "accounts the bind measure cycles through")
 )
 
 func main() {
 	flag.Parse()
 	switch *mode {
-	case "load":
-		load()
+	case "ldif":
+		writeLDIF()
 	case "search":
 		fmt.Printf("%.1f\n", measure(searchOnce))
 	case "bind":
@@ -52,58 +50,12 @@ func main() {
 	case "argon2":
 		fmt.Printf("%.1f\n", argon2Rate())
 	default:
-		log.Fatal("-mode must be load, search, bind or argon2")
+		log.Fatal("-mode must be ldif, search, bind or argon2")
 	}
 }
 
 func params() identity.Argon2Params {
 	return identity.Argon2Params{MemoryKiB: uint32(*memKiB), Time: 1, Threads: 1}
-}
-
-// load writes the directory into Pelote's database (through identity, one
-// hash shared by every account: hashing 10,000 passwords would only time
-// argon2id) and the same entries as LDIF for slapadd.
-func load() {
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", *data)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, store.Own(), identity.Migrations(), ldap.Migrations()); err != nil {
-		log.Fatal(err)
-	}
-	ids := identity.NewStore(db, identity.NewHasher(params()))
-	hash, err := ids.Hasher().Hash(ctx, *password)
-	if err != nil {
-		log.Fatal(err)
-	}
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		now := time.Now().Unix()
-		for i := 1; i <= *accounts; i++ {
-			if _, err := tx.Exec(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?)`,
-				user(i), user(i)+"@example.org", fmt.Sprintf("User %d", i), hash, now, now); err != nil {
-				return err
-			}
-		}
-		for g := 1; g <= *groups; g++ {
-			if _, err := tx.Exec(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, '', ?)`, group(g), now); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id)
-				SELECT (SELECT id FROM account_groups WHERE name = ?), id FROM accounts WHERE id % ? = ? % ?`, group(g), *groups, g, *groups); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := ldap.NewBindUsers(db, ids.Hasher()).Add(ctx, "bench", *password, "bench/ldap.sh"); err != nil {
-		log.Fatal(err)
-	}
-	writeLDIF()
 }
 
 func user(i int) string  { return fmt.Sprintf("user%05d", i) }
@@ -123,7 +75,7 @@ func writeLDIF() {
 	fmt.Fprintf(f, "dn: %s\nobjectClass: top\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: example\n\n", *base)
 	fmt.Fprintf(f, "dn: ou=people,%s\nobjectClass: organizationalUnit\nou: people\n\n", *base)
 	fmt.Fprintf(f, "dn: ou=groups,%s\nobjectClass: organizationalUnit\nou: groups\n\n", *base)
-	fmt.Fprintf(f, "dn: uid=bench,%s\nobjectClass: account\nobjectClass: simpleSecurityObject\nuid: bench\nuserPassword: %s\n\n", *base, ssha)
+	fmt.Fprintf(f, "dn: uid=bench,%s\nobjectClass: inetOrgPerson\nuid: bench\ncn: bench\nsn: bench\nmail: bench@example.org\nuserPassword: %s\n\n", *base, ssha)
 	for i := 1; i <= *accounts; i++ {
 		g := (i-1)%*groups + 1
 		if i%*groups == 0 {
@@ -197,8 +149,9 @@ func searchOnce(c *goldap.Conn, i int64) error {
 	return err
 }
 
+// bindOnce binds as one of the first -bind-accounts people in turn.
 func bindOnce(c *goldap.Conn, i int64) error {
-	return c.Bind(fmt.Sprintf("uid=%s,ou=people,%s", user(int(i)%*accounts+1), *base), *password)
+	return c.Bind(fmt.Sprintf("uid=%s,ou=people,%s", user(int(i)%*bindAccounts+1), *base), *password)
 }
 
 // argon2Rate is the raw verification rate of this machine's cores with the
