@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"pelote/internal/mail/mailtest"
 	"pelote/internal/store/storetest"
 )
 
@@ -176,5 +178,34 @@ func TestConfigErrors(t *testing.T) {
 	code = run([]string{"user", "list"}, strings.NewReader(""), &out, &errOut, []string{"PELOTE_DATA=" + filepath.Join(file, "sub")})
 	if code != exitFail || !strings.Contains(errOut.String(), "data directory") {
 		t.Fatalf("unusable data directory: exit %d, %q", code, errOut.String())
+	}
+}
+
+func TestMailTest(t *testing.T) {
+	sink := mailtest.Start(t)
+	p := newPelote(t)
+	host, port, _ := net.SplitHostPort(sink.Addr)
+	env := []string{"PELOTE_MAIL_HOST=" + host, "PELOTE_MAIL_PORT=" + port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
+		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>"}
+	run := func(extra []string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(args, strings.NewReader(""), &out, &errOut, append([]string{"PELOTE_DATA=" + p.data, "PELOTE_DATABASE=" + p.dsn}, extra...))
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := run(env, "mail", "test", "alice@example.org", "--lang", "fr"); code != exitOK || !strings.Contains(out, "sent") {
+		t.Fatalf("mail test: %d %s %s", code, out, errOut)
+	}
+	got := sink.Messages()
+	if len(got) != 1 || !strings.Contains(got[0].Data, "les r=C3=A9glages") && !strings.Contains(got[0].Data, "réglages") {
+		t.Fatalf("delivered: %+v", got)
+	}
+	if code, _, errOut := run(env, "mail", "test", "refused@example.org"); code != exitFail || !strings.Contains(errOut, "refused") {
+		t.Fatalf("refused recipient: %d %s", code, errOut)
+	}
+	if code, _, errOut := run(nil, "mail", "test", "alice@example.org"); code != exitFail || !strings.Contains(errOut, "mail.host") {
+		t.Fatalf("no server configured: %d %s", code, errOut)
+	}
+	if code, _, _ := run(env, "mail", "test", "not an address"); code != exitUsage {
+		t.Fatalf("bad address: %d", code)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	pmail "pelote/internal/mail"
 	"pelote/internal/openid"
 	"pelote/internal/queue"
 	"pelote/internal/store"
@@ -54,6 +55,13 @@ func (c *cli) serve(args []string) error {
 	st.Queue = jobs
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
 	ids.SessionsEnded = st.SessionsEnded // with this worker, woken at once
+	if cfg.Mail.Host != "" {
+		sender, err := pmail.NewSender(mailConfig(cfg))
+		if err != nil {
+			return err
+		}
+		jobs.Handle(pmail.Job, pmail.Policy, sender.Deliver)
+	}
 	// Every node makes sure keys exist before it signs anything; rotation
 	// itself runs with the hourly upkeep.
 	if err := st.MaintainKeys(c.ctx); err != nil {

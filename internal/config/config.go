@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -49,6 +50,19 @@ type Config struct {
 	LDAP LDAP `yaml:"ldap"`
 	// ForwardAuth protects applications behind a reverse proxy.
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
+	// Mail is the SMTP server Pelote submits its messages to.
+	Mail Mail `yaml:"mail"`
+}
+
+// Mail is the outgoing SMTP server.
+type Mail struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	// TLS is starttls, tls (implicit) or none (a local relay).
+	TLS      string `yaml:"tls"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	From     string `yaml:"from"`
 }
 
 // ForwardAuth is /auth/forward's configuration.
@@ -176,6 +190,7 @@ func Default() Config {
 			TokenRate:            200,
 		},
 		LDAP: LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
+		Mail: Mail{Port: 587, TLS: "starttls"},
 	}
 }
 
@@ -290,6 +305,19 @@ func (c Config) Validate() error {
 				bad("forward_auth.rules", "host %q is outside forward_auth.cookie_domain %q", host, d)
 			}
 		}
+	}
+	if c.Mail.Host != "" {
+		if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+			bad("mail.from", "%q is not an address like \"Pelote <id@example.org>\"", c.Mail.From)
+		}
+	}
+	if c.Mail.Port < 1 || c.Mail.Port > 65535 {
+		bad("mail.port", "%d is not a port", c.Mail.Port)
+	}
+	switch c.Mail.TLS {
+	case "starttls", "tls", "none":
+	default:
+		bad("mail.tls", "%q must be starttls, tls or none", c.Mail.TLS)
 	}
 	switch c.LDAP.TLS {
 	case "starttls":

@@ -111,6 +111,12 @@ var keys = []key{
 		}
 		return nil
 	}},
+	{name: "mail.host", help: "SMTP server for outgoing mail (empty: no mail)", set: str(func(c *Config) *string { return &c.Mail.Host })},
+	{name: "mail.port", help: "SMTP port (587 with starttls, 465 with tls)", set: integer(func(c *Config) *int { return &c.Mail.Port })},
+	{name: "mail.tls", help: "starttls, tls or none (a local relay)", set: str(func(c *Config) *string { return &c.Mail.TLS })},
+	{name: "mail.username", help: "SMTP login", set: str(func(c *Config) *string { return &c.Mail.Username })},
+	{name: "mail.password", help: "SMTP password (prefer PELOTE_MAIL_PASSWORD_FILE)", set: str(func(c *Config) *string { return &c.Mail.Password })},
+	{name: "mail.from", help: "sender, e.g. \"Pelote <id@example.org>\"", set: str(func(c *Config) *string { return &c.Mail.From })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 }
 

@@ -37,6 +37,12 @@ func (p permanent) Unwrap() error { return p.error }
 // Permanent marks an error that retrying cannot fix: the job fails at once.
 func Permanent(err error) error { return permanent{err} }
 
+// IsPermanent tells whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}
+
 // Job describes a queued job for operators (never its payload: it may be
 // personal).
 type Job struct {
