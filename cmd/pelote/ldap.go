@@ -38,16 +38,9 @@ func (c *cli) ldap(args []string) error {
 }
 
 func (c *cli) withBindUsers(f *flags, args []string, want int, names string, fn func(pos []string, b *ldap.BindUsers) error) error {
-	pos, err := f.parse(args, want, names)
-	if err != nil {
-		return err
-	}
-	_, db, ids, err := c.open(f)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(pos, ldap.NewBindUsers(db, ids.Hasher()))
+	return c.with(f, args, want, names, func(pos []string, ids *identity.Store) error {
+		return fn(pos, ldap.NewBindUsers(c.db, ids.Hasher()))
+	})
 }
 
 func (c *cli) bindUserAdd(args []string) error {
