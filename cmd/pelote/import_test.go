@@ -173,6 +173,15 @@ func TestImportCSV(t *testing.T) {
 	}
 	p.fails(exitFail, "line 1", "", "import", writeFile(t, dir, "short.csv", "onlyone\n"))
 	p.fails(exitFail, "refused", "", "import", writeFile(t, dir, "url.ldif", "dn: uid=x,dc=example,dc=org\nuid: x\nuserPassword:< file:///etc/shadow\n"))
+	p.fails(exitFail, "line", "", "import", writeFile(t, dir, "broken.ldif", "dn: uid=x,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: x\nuserPassword:: !!!not base64\n"))
+	// An unknown scheme names the account; nothing else is imported.
+	code, _, stderr = p.run("", "import", writeFile(t, dir, "md5.ldif", "dn: uid=zed,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: zed\ncn: Zed\nsn: Zed\nmail: zed@example.org\nuserPassword: {MD5}X03MO1qnZdYdgyfeuILPmQ==\n\ndn: uid=yan,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: yan\ncn: Yan\nsn: Yan\nmail: yan@example.org\n"))
+	if code != exitFail || !strings.Contains(stderr, "md5.ldif:1: zed: the password hash") {
+		t.Fatalf("unknown scheme: %d\n%s", code, stderr)
+	}
+	if out := p.ok("", "user", "list"); strings.Contains(out, "yan") {
+		t.Fatalf("half imported: %q", out)
+	}
 }
 
 func writeFile(t *testing.T, dir, name, body string) string {

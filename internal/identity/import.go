@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,6 +63,24 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 		ids := map[string]int64{} // username → id, for memberships
 		seenName, seenEmail := map[string]int{}, map[string]int{}
 		now := s.now()
+		// Existing names and addresses, read once rather than per line.
+		taken, takenEmail := map[string]bool{}, map[string]bool{}
+		rows, err := tx.Query(ctx, `SELECT username, lower(email) FROM accounts`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var u, e string
+			if err := rows.Scan(&u, &e); err != nil {
+				rows.Close()
+				return err
+			}
+			taken[u], takenEmail[e] = true, true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, a := range accounts {
 			n := NewAccount{Username: a.Username, Email: a.Email, DisplayName: a.DisplayName, Password: "placeholder password"}
 			if err := n.validate(); err != nil {
@@ -83,11 +102,7 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 				continue
 			}
 			seenName[n.Username], seenEmail[strings.ToLower(n.Email)] = a.Line, a.Line
-			var taken int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE username = ? OR lower(email) = lower(?)`, n.Username, n.Email).Scan(&taken); err != nil {
-				return err
-			}
-			if taken > 0 {
+			if taken[n.Username] || takenEmail[strings.ToLower(n.Email)] {
 				problem(a.Line, "%s: an account with this username or e-mail exists already", n.Username)
 				continue
 			}
@@ -107,8 +122,10 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 				all = append(all, ImportGroup{Line: a.Line, Name: g, Members: []string{a.Username}})
 			}
 		}
+		made := map[string]int64{}    // groups this import created
+		joined := map[[2]int64]bool{} // memberships it added
 		for _, g := range all {
-			if err := s.importGroup(ctx, tx, g, ids, &rep, problem); err != nil {
+			if err := s.importGroup(ctx, tx, g, ids, made, joined, &rep, problem); err != nil {
 				return err
 			}
 		}
@@ -126,20 +143,26 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 	return rep, err
 }
 
-func (s *Store) importGroup(ctx context.Context, tx *store.Tx, g ImportGroup, ids map[string]int64, rep *ImportReport, problem func(int, string, ...any)) error {
+func (s *Store) importGroup(ctx context.Context, tx *store.Tx, g ImportGroup, ids, made map[string]int64, joined map[[2]int64]bool,
+	rep *ImportReport, problem func(int, string, ...any)) error {
 	name, err := NormalizeName("group", g.Name)
 	if err != nil {
 		problem(g.Line, "group %s: %v", g.Name, err)
 		return nil
 	}
-	var gid int64
-	err = tx.QueryRow(ctx, `SELECT id FROM account_groups WHERE name = ?`, name).Scan(&gid)
-	if err != nil {
-		if err := tx.QueryRow(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, ?, ?) RETURNING id`,
-			name, g.Description, s.now()).Scan(&gid); err != nil {
+	gid, fresh := made[name]
+	if !fresh {
+		err = tx.QueryRow(ctx, `SELECT id FROM account_groups WHERE name = ?`, name).Scan(&gid)
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := tx.QueryRow(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, ?, ?) RETURNING id`,
+				name, g.Description, s.now()).Scan(&gid); err != nil {
+				return err
+			}
+			made[name], fresh = gid, true
+			rep.Groups++
+		} else if err != nil {
 			return err
 		}
-		rep.Groups++
 	}
 	for _, m := range g.Members {
 		m = strings.ToLower(strings.TrimSpace(m))
@@ -150,13 +173,21 @@ func (s *Store) importGroup(ctx context.Context, tx *store.Tx, g ImportGroup, id
 				continue
 			}
 		}
-		var already int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND account_id = ?`, gid, id).Scan(&already); err != nil {
-			return err
-		}
-		if already > 0 {
+		key := [2]int64{gid, id}
+		if joined[key] {
 			continue
 		}
+		if !fresh {
+			// An existing group may have the member already.
+			var already int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND account_id = ?`, gid, id).Scan(&already); err != nil {
+				return err
+			}
+			if already > 0 {
+				continue
+			}
+		}
+		joined[key] = true
 		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES (?, ?)`, gid, id); err != nil {
 			return err
 		}
