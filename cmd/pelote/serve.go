@@ -55,12 +55,14 @@ func (c *cli) serve(args []string) error {
 	st.Queue = jobs
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
 	ids.SessionsEnded = st.SessionsEnded // with this worker, woken at once
+	var mailer web.Mailer
 	if cfg.Mail.Host != "" {
 		sender, err := pmail.NewSender(mailConfig(cfg))
 		if err != nil {
 			return err
 		}
 		jobs.Handle(pmail.Job, pmail.Policy, sender.Deliver)
+		mailer = queuedMail{q: jobs, db: db}
 	}
 	// Every node makes sure keys exist before it signs anything; rotation
 	// itself runs with the hourly upkeep.
@@ -75,7 +77,7 @@ func (c *cli) serve(args []string) error {
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
-		Forward: forwardAuth(cfg),
+		Forward: forwardAuth(cfg), Mailer: mailer,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err

@@ -46,6 +46,8 @@ type Options struct {
 	Access *access.Store
 	// Forward configures /auth/forward, nil to serve none.
 	Forward *ForwardAuth
+	// Mailer sends password-reset links; nil when no mail is configured.
+	Mailer Mailer
 }
 
 // Pinger is what the health check needs of the database.
@@ -116,6 +118,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /login/totp", s.loginTOTP)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /login/forgot", s.forgotForm)
+	mux.HandleFunc("POST /login/forgot", s.forgot)
+	mux.HandleFunc("GET /login/reset/{token}", s.resetForm)
+	mux.HandleFunc("POST /login/reset/{token}", s.reset)
 	mux.HandleFunc("GET /setup/{token}", s.setupForm)
 	mux.HandleFunc("POST /setup/{token}", s.setup)
 

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"pelote/internal/identity"
+)
+
+// Mailer queues a message to a person (see package mail).
+type Mailer interface {
+	Send(ctx context.Context, to, subject, text string) error
+}
+
+type resetView struct {
+	page
+	Login string
+	Token string
+	Sent  bool
+}
+
+func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login_forgot", &resetView{page: s.newPage(r, nil, "reset.title")})
+}
+
+// forgot sends a reset link to the account named by username or e-mail.
+// The answer is the same whether an account matched or not; requests count
+// against the client address, like failed logins.
+func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	v := &resetView{page: s.newPage(r, nil, "reset.title"), Login: formValue(r, "login")}
+	if s.opts.Mailer == nil {
+		v.Errors = []string{v.T("reset.no_mail")}
+		s.render(w, r, http.StatusServiceUnavailable, "login_forgot", v)
+		return
+	}
+	addr := "reset:" + addrKey(s.clientAddr(r))
+	if blocked, wait := s.failedByAddress.Blocked(addr); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		v.Errors = []string{v.T("err.rate_limited", int(math.Ceil(wait.Minutes())))}
+		s.render(w, r, http.StatusTooManyRequests, "login_forgot", v)
+		return
+	}
+	s.failedByAddress.Fail(addr)
+	token, a, found, err := s.ids.RequestPasswordReset(r.Context(), v.Login)
+	if err == nil && found {
+		link := "/login/reset/" + token
+		if s.opts.PublicURL != nil {
+			link = strings.TrimRight(s.opts.PublicURL.String(), "/") + link
+		}
+		lang := a.Locale
+		if !s.cat.Has(lang) {
+			lang = v.Lang
+		}
+		err = s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(lang, "mail.reset.subject"),
+			s.cat.T(lang, "mail.reset.body", a.Username, link, int(identity.ResetLinkTTL.Minutes())))
+	}
+	if err != nil {
+		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "login_forgot", v)
+		return
+	}
+	s.log.Info("password reset asked", "request_id", reqID(r))
+	v.Sent = true
+	s.render(w, r, http.StatusOK, "login_forgot", v)
+}
+
+func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) {
+	v := &resetView{page: s.newPage(r, nil, "reset.title"), Token: r.PathValue("token")}
+	if err := s.ids.CheckPasswordReset(r.Context(), v.Token); err != nil {
+		s.resetFailed(w, r, v, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login_reset", v)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	v := &resetView{page: s.newPage(r, nil, "reset.title"), Token: r.PathValue("token")}
+	pw := r.PostFormValue("password")
+	if pw != r.PostFormValue("password2") {
+		v.Errors = []string{v.T("err.password_mismatch")}
+		s.render(w, r, http.StatusUnprocessableEntity, "login_reset", v)
+		return
+	}
+	a, err := s.ids.ResetPassword(r.Context(), v.Token, pw)
+	if err != nil {
+		s.resetFailed(w, r, v, err)
+		return
+	}
+	s.log.Info("password reset", "request_id", reqID(r), "account_id", a.ID)
+	http.Redirect(w, r, "/login?ok=password_reset_done", http.StatusSeeOther)
+}
+
+func (s *Server) resetFailed(w http.ResponseWriter, r *http.Request, v *resetView, err error) {
+	if errors.Is(err, identity.ErrResetInvalid) {
+		v.Errors = []string{v.T("reset.invalid")}
+		v.Token = ""
+		s.render(w, r, http.StatusGone, "login_forgot", v)
+		return
+	}
+	s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "login_reset", v)
+}
