@@ -79,6 +79,7 @@ Commands:
   user disable|enable NAME               block or allow logins (ends sessions)
   user passwd NAME --password-stdin      set a new password (ends sessions)
   user passwd NAME --hash-stdin          keep a hash from another system (bcrypt, {SSHA}, {CRYPT}…)
+  invite create [--group G] [--ttl 168h] [--note N]  a single-use sign-up link
   mail test ADDRESS [--lang fr]          send a test message with the mail.* settings
   import FILE [--dry-run] [--json]       accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
   user totp-reset NAME                   remove a lost second factor; the member enrols again
@@ -149,6 +150,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.importFile(args[1:])
 	case "mail":
 		err = c.mailCmd(args[1:])
+	case "invite":
+		err = c.inviteCmd(args[1:])
 	case "host":
 		err = c.host(args[1:])
 	case "access":

@@ -49,27 +49,9 @@ func TestPasswordResetByMail(t *testing.T) {
 			t.Fatalf("forgot %s: %d\n%s", login, code, body)
 		}
 	}
-	var msg mailtest.Received
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if got := sink.Messages(); len(got) > 0 {
-			msg = got[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no reset mail arrived")
-		}
-	}
-	m, err := mail.ReadMessage(strings.NewReader(msg.Data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body io.Reader = m.Body
-	if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body = quotedprintable.NewReader(m.Body)
-	}
-	text, _ := io.ReadAll(body)
-	link := regexp.MustCompile(`http://\S+/login/reset/[A-Za-z0-9_-]+`).FindString(string(text))
-	if link == "" || msg.To[0] != "alice@example.org" || !strings.Contains(string(text), "Bonjour alice") {
+	msg, text := mailText(t, sink, 1)
+	link := regexp.MustCompile(`http://\S+/login/reset/[A-Za-z0-9_-]+`).FindString(text)
+	if link == "" || msg.To[0] != "alice@example.org" || !strings.Contains(text, "Bonjour alice") {
 		t.Fatalf("reset mail (in French, to alice):\n%s", text)
 	}
 	if len(sink.Messages()) != 1 {
@@ -96,5 +78,104 @@ func TestPasswordResetByMail(t *testing.T) {
 	}
 	if code, _ := post("/login", url.Values{"username": {"alice"}, "password": {"a brand new password"}}); code != 200 {
 		t.Fatalf("new password: %d", code)
+	}
+}
+
+// mailText waits for the n-th message in the sink and returns its text.
+func mailText(t *testing.T, sink *mailtest.Sink, n int) (mailtest.Received, string) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got := sink.Messages(); len(got) >= n {
+			m, err := mail.ReadMessage(strings.NewReader(got[n-1].Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body io.Reader = m.Body
+			if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+				body = quotedprintable.NewReader(m.Body)
+			}
+			text, _ := io.ReadAll(body)
+			return got[n-1], string(text)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mail %d did not arrive", n)
+		}
+	}
+}
+
+// TestSignUpWithInvitation: an administrator makes an invitation link, a
+// newcomer signs up with it, confirms the address from the mail, logs in,
+// and is in the group the invitation named.
+func TestSignUpWithInvitation(t *testing.T) {
+	sink := mailtest.Start(t)
+	p := newPelote(t)
+	p.ok("", "group", "add", "members")
+	p.fails(exitFail, "not found", "", "invite", "create", "--group", "ghosts")
+	addr := freePort(t)
+	host, port, _ := net.SplitHostPort(sink.Addr)
+	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_URL=http://"+addr,
+		"PELOTE_MAIL_HOST="+host, "PELOTE_MAIL_PORT="+port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
+		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>")
+	link := strings.TrimSpace(p.ok("", "invite", "create", "--group", "members", "--note", "for Nadia"))
+	link = strings.Replace(link, "http://localhost:8080", "http://"+addr, 1)
+	startServe(t, buildPelote(t), t.TempDir(), env, "--listen", addr)
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get := func(u string) (int, string) {
+		t.Helper()
+		res, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	post := func(u string, form url.Values) (int, string) {
+		t.Helper()
+		res, err := c.PostForm(u, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get(link); code != 200 || !strings.Contains(body, `name="username"`) {
+		t.Fatalf("invitation page: %d\n%s", code, body)
+	}
+	form := url.Values{"username": {"postmaster"}, "email": {"nadia@example.org"}, "display_name": {"Nadia"},
+		"password": {"nadia's long password"}, "password2": {"nadia's long password"}}
+	if code, body := post(link, form); code != 422 || !strings.Contains(body, "reserved") {
+		t.Fatalf("reserved name: %d\n%s", code, body)
+	}
+	form.Set("username", "nadia")
+	if code, body := post(link, form); code != 200 || !strings.Contains(body, "nadia@example.org") {
+		t.Fatalf("sign up: %d\n%s", code, body)
+	}
+	if code, _ := post(link, form); code != http.StatusGone {
+		t.Fatalf("invitation used twice: %d", code)
+	}
+	// Not before the address is confirmed.
+	if code, _ := post("http://"+addr+"/login", url.Values{"username": {"nadia"}, "password": {"nadia's long password"}}); code != 403 {
+		t.Fatalf("login before confirming: %d", code)
+	}
+	msg, text := mailText(t, sink, 1)
+	verify := regexp.MustCompile(`http://\S+/verify/[A-Za-z0-9_-]+`).FindString(text)
+	if verify == "" || msg.To[0] != "nadia@example.org" {
+		t.Fatalf("verification mail:\n%s", text)
+	}
+	if code, body := get(verify); code != 200 || !strings.Contains(body, "confirmed") {
+		t.Fatalf("verify: %d\n%s", code, body)
+	}
+	if code, _ := get(verify); code != http.StatusGone {
+		t.Fatalf("verification link used twice: %d", code)
+	}
+	if code, body := post("http://"+addr+"/login", url.Values{"username": {"nadia"}, "password": {"nadia's long password"}}); code != 200 || !strings.Contains(body, "Signed-in browsers") {
+		t.Fatalf("login after confirming: %d", code)
+	}
+	if out := p.ok("", "group", "show", "members"); !strings.Contains(out, "nadia") {
+		t.Fatalf("not in the invitation's group: %q", out)
 	}
 }

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"pelote/internal/identity"
+)
+
+type inviteView struct {
+	page
+	Token, Username, DisplayName, Email string
+	Sent                                bool
+}
+
+func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
+	v := &inviteView{page: s.newPage(r, nil, "invite.title"), Token: r.PathValue("token")}
+	if err := s.ids.CheckInvitation(r.Context(), v.Token); err != nil {
+		s.inviteFailed(w, r, v, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "invite", v)
+}
+
+// invite signs a newcomer up with an invitation: the account waits for
+// its address to be confirmed by the link mailed to it.
+func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	v := &inviteView{page: s.newPage(r, nil, "invite.title"), Token: r.PathValue("token"),
+		Username: strings.ToLower(formValue(r, "username")), DisplayName: formValue(r, "display_name"), Email: formValue(r, "email")}
+	if s.opts.Mailer == nil {
+		v.Errors = []string{v.T("invite.no_mail")}
+		s.render(w, r, http.StatusServiceUnavailable, "invite", v)
+		return
+	}
+	addr := "signup:" + addrKey(s.clientAddr(r))
+	if blocked, wait := s.failedByAddress.Blocked(addr); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		v.Errors = []string{v.T("err.rate_limited", int(math.Ceil(wait.Minutes())))}
+		s.render(w, r, http.StatusTooManyRequests, "invite", v)
+		return
+	}
+	s.failedByAddress.Fail(addr)
+	if r.PostFormValue("password") != r.PostFormValue("password2") {
+		v.Errors = []string{v.T("err.password_mismatch")}
+		s.render(w, r, http.StatusUnprocessableEntity, "invite", v)
+		return
+	}
+	a, token, err := s.ids.SignUpWithInvitation(r.Context(), v.Token, identity.NewAccount{Username: v.Username,
+		DisplayName: v.DisplayName, Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang})
+	if err != nil {
+		s.inviteFailed(w, r, v, err)
+		return
+	}
+	link := "/verify/" + token
+	if s.opts.PublicURL != nil {
+		link = strings.TrimRight(s.opts.PublicURL.String(), "/") + link
+	}
+	if err := s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(v.Lang, "mail.verify.subject"),
+		s.cat.T(v.Lang, "mail.verify.body", a.Username, link, int(identity.VerificationTTL.Hours()))); err != nil {
+		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "invite", v)
+		return
+	}
+	s.log.Info("signed up with an invitation", "request_id", reqID(r), "account_id", a.ID)
+	v.Sent = true
+	s.render(w, r, http.StatusOK, "invite", v)
+}
+
+func (s *Server) inviteFailed(w http.ResponseWriter, r *http.Request, v *inviteView, err error) {
+	if errors.Is(err, identity.ErrInvitationInvalid) {
+		s.errorPage(w, r, http.StatusGone, "invite.invalid")
+		return
+	}
+	s.render(w, r, s.explain(r, &v.page, err, "err.username_taken"), "invite", v)
+}
+
+func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
+	a, err := s.ids.VerifyEmail(r.Context(), r.PathValue("token"))
+	if errors.Is(err, identity.ErrVerificationInvalid) {
+		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")
+		return
+	}
+	if err != nil {
+		p := s.newPage(r, nil, "invite.title")
+		status := s.explain(r, &p, err, "err.internal")
+		s.render(w, r, status, "error", &errorView{page: p, Status: status})
+		return
+	}
+	s.log.Info("address confirmed", "request_id", reqID(r), "account_id", a.ID)
+	http.Redirect(w, r, "/login?ok=email_verified", http.StatusSeeOther)
+}
