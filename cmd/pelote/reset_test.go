@@ -179,3 +179,61 @@ func TestSignUpWithInvitation(t *testing.T) {
 		t.Fatalf("not in the invitation's group: %q", out)
 	}
 }
+
+// TestEmailChangeByMail: a new address takes effect only once the link
+// sent to it is opened, and the old address is told.
+func TestEmailChangeByMail(t *testing.T) {
+	sink := mailtest.Start(t)
+	p := newPelote(t)
+	p.ok("alice's long password\n", "user", "add", "alice", "--email", "alice@example.org", "--password-stdin")
+	addr := freePort(t)
+	host, port, _ := net.SplitHostPort(sink.Addr)
+	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_URL=http://"+addr,
+		"PELOTE_MAIL_HOST="+host, "PELOTE_MAIL_PORT="+port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
+		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>")
+	startServe(t, buildPelote(t), t.TempDir(), env, "--listen", addr)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		res, err := c.PostForm("http://"+addr+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := post("/login", url.Values{"username": {"alice"}, "password": {"alice's long password"}}); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	code, body := post("/account/details", url.Values{"email": {"alice@new.example.org"}, "display_name": {"Alice"}, "locale": {"en"}})
+	if code != 200 || !strings.Contains(body, "until you open it") {
+		t.Fatalf("change: %d\n%s", code, body)
+	}
+	if out := p.ok("", "user", "show", "alice"); !strings.Contains(out, "alice@example.org") {
+		t.Fatalf("changed before confirmation: %q", out)
+	}
+	first, text1 := mailText(t, sink, 1)
+	second, text2 := mailText(t, sink, 2)
+	link := regexp.MustCompile(`http://\S+/account/email/[A-Za-z0-9_-]+`).FindString(text1)
+	if first.To[0] != "alice@new.example.org" || link == "" || second.To[0] != "alice@example.org" || !strings.Contains(text2, "alice@new.example.org") {
+		t.Fatalf("mails: to %v %q / to %v %q", first.To, text1, second.To, text2)
+	}
+	res, err := (&http.Client{}).Get(link) // another device, no session
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(res.Request.URL.String(), "ok=email_changed") {
+		t.Fatalf("confirm: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	if out := p.ok("", "user", "show", "alice"); !strings.Contains(out, "alice@new.example.org") {
+		t.Fatalf("not changed after confirmation: %q", out)
+	}
+	res, _ = (&http.Client{}).Get(link)
+	res.Body.Close()
+	if res.StatusCode != http.StatusGone {
+		t.Fatalf("link used twice: %d", res.StatusCode)
+	}
+}

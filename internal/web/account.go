@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"pelote/internal/access"
 	"pelote/internal/identity"
@@ -77,12 +79,26 @@ func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request, v *visit
 		s.accountFailed(w, r, v, &identity.InvalidError{Field: "locale", Reason: "unknown language"}, "")
 		return
 	}
-	a, err := s.ids.UpdateAccount(r.Context(), v.account.ID, identity.AccountUpdate{Email: &email, DisplayName: &name, Locale: &locale})
+	// With mail, a new address takes effect once the link sent to it is
+	// opened, and the old one hears of it; without, it changes at once.
+	update := identity.AccountUpdate{DisplayName: &name, Locale: &locale}
+	changing := !strings.EqualFold(email, v.account.Email)
+	if !changing || s.opts.Mailer == nil {
+		update.Email = &email
+	}
+	a, err := s.ids.UpdateAccount(r.Context(), v.account.ID, update)
+	if err == nil && changing && s.opts.Mailer != nil {
+		err = s.requestEmailChange(r, a, email)
+	}
 	if err != nil {
 		s.accountFailed(w, r, v, err, "err.email_taken")
 		return
 	}
 	v.account = a
+	if changing && s.opts.Mailer != nil {
+		accountDone(w, r, "email_change_sent")
+		return
+	}
 	accountDone(w, r, "details_saved")
 }
 
@@ -204,4 +220,43 @@ func (s *Server) accountRevokeAppPassword(w http.ResponseWriter, r *http.Request
 		return
 	}
 	accountDone(w, r, "app_password_revoked")
+}
+
+// requestEmailChange mails a confirmation link to the new address and a
+// notice to the old one, so that a stolen session cannot quietly take the
+// account's mail.
+func (s *Server) requestEmailChange(r *http.Request, a identity.Account, email string) error {
+	token, err := s.ids.RequestEmailChange(r.Context(), a.ID, email)
+	if err != nil {
+		return err
+	}
+	link := "/account/email/" + token
+	if s.opts.PublicURL != nil {
+		link = strings.TrimRight(s.opts.PublicURL.String(), "/") + link
+	}
+	lang := a.Locale
+	if err := s.opts.Mailer.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
+		s.cat.T(lang, "mail.email_change.body", a.Username, link)); err != nil {
+		return err
+	}
+	return s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(lang, "mail.email_notice.subject"),
+		s.cat.T(lang, "mail.email_notice.body", a.Username, email))
+}
+
+// confirmEmail applies a new address from the link sent to it; the link
+// works without a session, from the mailbox's device.
+func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) {
+	a, err := s.ids.ConfirmEmailChange(r.Context(), r.PathValue("token"))
+	if errors.Is(err, identity.ErrEmailChangeInvalid) {
+		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")
+		return
+	}
+	if err != nil {
+		p := s.newPage(r, nil, "error.title")
+		status := s.explain(r, &p, err, "err.email_taken")
+		s.render(w, r, status, "error", &errorView{page: p, Status: status})
+		return
+	}
+	s.log.Info("e-mail address changed", "request_id", reqID(r), "account_id", a.ID)
+	http.Redirect(w, r, "/login?ok=email_changed", http.StatusSeeOther)
 }

@@ -121,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /invite/{token}", s.inviteForm)
 	mux.HandleFunc("POST /invite/{token}", s.invite)
 	mux.HandleFunc("GET /verify/{token}", s.verifyEmail)
+	mux.HandleFunc("GET /account/email/{token}", s.confirmEmail)
 	mux.HandleFunc("GET /login/forgot", s.forgotForm)
 	mux.HandleFunc("POST /login/forgot", s.forgot)
 	mux.HandleFunc("GET /login/reset/{token}", s.resetForm)
