@@ -24,10 +24,7 @@ func TestPasswordResetByMail(t *testing.T) {
 	p := newPelote(t)
 	p.ok("the old long password\n", "user", "add", "alice", "--email", "alice@example.org", "--locale", "fr", "--password-stdin")
 	addr := freePort(t)
-	host, port, _ := net.SplitHostPort(sink.Addr)
-	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_URL=http://"+addr,
-		"PELOTE_MAIL_HOST="+host, "PELOTE_MAIL_PORT="+port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
-		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>")
+	env := mailEnv(p, sink, addr)
 	startServe(t, buildPelote(t), t.TempDir(), env, "--listen", addr)
 
 	jar, _ := cookiejar.New(nil)
@@ -112,10 +109,7 @@ func TestSignUpWithInvitation(t *testing.T) {
 	p.ok("", "group", "add", "members")
 	p.fails(exitFail, "not found", "", "invite", "create", "--group", "ghosts")
 	addr := freePort(t)
-	host, port, _ := net.SplitHostPort(sink.Addr)
-	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_URL=http://"+addr,
-		"PELOTE_MAIL_HOST="+host, "PELOTE_MAIL_PORT="+port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
-		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>")
+	env := mailEnv(p, sink, addr)
 	link := strings.TrimSpace(p.ok("", "invite", "create", "--group", "members", "--note", "for Nadia"))
 	link = strings.Replace(link, "http://localhost:8080", "http://"+addr, 1)
 	startServe(t, buildPelote(t), t.TempDir(), env, "--listen", addr)
@@ -187,10 +181,7 @@ func TestEmailChangeByMail(t *testing.T) {
 	p := newPelote(t)
 	p.ok("alice's long password\n", "user", "add", "alice", "--email", "alice@example.org", "--password-stdin")
 	addr := freePort(t)
-	host, port, _ := net.SplitHostPort(sink.Addr)
-	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_URL=http://"+addr,
-		"PELOTE_MAIL_HOST="+host, "PELOTE_MAIL_PORT="+port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
-		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>")
+	env := mailEnv(p, sink, addr)
 	startServe(t, buildPelote(t), t.TempDir(), env, "--listen", addr)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
@@ -236,4 +227,13 @@ func TestEmailChangeByMail(t *testing.T) {
 	if res.StatusCode != http.StatusGone {
 		t.Fatalf("link used twice: %d", res.StatusCode)
 	}
+}
+
+// mailEnv is serve's environment with p's database, the public address
+// addr and sink as the mail relay.
+func mailEnv(p *pelote, sink *mailtest.Sink, addr string) []string {
+	host, port, _ := net.SplitHostPort(sink.Addr)
+	return append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_URL=http://"+addr,
+		"PELOTE_MAIL_HOST="+host, "PELOTE_MAIL_PORT="+port, "PELOTE_MAIL_TLS=none", "PELOTE_MAIL_USERNAME=pelote",
+		"PELOTE_MAIL_PASSWORD=relay password", "PELOTE_MAIL_FROM=Pelote <id@example.org>")
 }

@@ -230,10 +230,7 @@ func (s *Server) requestEmailChange(r *http.Request, a identity.Account, email s
 	if err != nil {
 		return err
 	}
-	link := "/account/email/" + token
-	if s.opts.PublicURL != nil {
-		link = strings.TrimRight(s.opts.PublicURL.String(), "/") + link
-	}
+	link := s.publicLink("/account/email/" + token)
 	lang := a.Locale
 	if err := s.opts.Mailer.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
 		s.cat.T(lang, "mail.email_change.body", a.Username, link)); err != nil {

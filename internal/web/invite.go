@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"pelote/internal/identity"
@@ -38,14 +37,11 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusServiceUnavailable, "invite", v)
 		return
 	}
-	addr := "signup:" + addrKey(s.clientAddr(r))
-	if blocked, wait := s.failedByAddress.Blocked(addr); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	if wait, ok := s.addressBudget(w, r, "signup"); !ok {
 		v.Errors = []string{v.T("err.rate_limited", int(math.Ceil(wait.Minutes())))}
 		s.render(w, r, http.StatusTooManyRequests, "invite", v)
 		return
 	}
-	s.failedByAddress.Fail(addr)
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		v.Errors = []string{v.T("err.password_mismatch")}
 		s.render(w, r, http.StatusUnprocessableEntity, "invite", v)
@@ -57,10 +53,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 		s.inviteFailed(w, r, v, err)
 		return
 	}
-	link := "/verify/" + token
-	if s.opts.PublicURL != nil {
-		link = strings.TrimRight(s.opts.PublicURL.String(), "/") + link
-	}
+	link := s.publicLink("/verify/" + token)
 	if err := s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(v.Lang, "mail.verify.subject"),
 		s.cat.T(v.Lang, "mail.verify.body", a.Username, link, int(identity.VerificationTTL.Hours()))); err != nil {
 		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "invite", v)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"pelote/internal/identity"
 )
@@ -14,6 +15,26 @@ import (
 // Mailer queues a message to a person (see package mail).
 type Mailer interface {
 	Send(ctx context.Context, to, subject, text string) error
+}
+
+// publicLink is path on Pelote's public address, for links sent by mail.
+func (s *Server) publicLink(path string) string {
+	if s.opts.PublicURL == nil {
+		return path
+	}
+	return strings.TrimRight(s.opts.PublicURL.String(), "/") + path
+}
+
+// addressBudget counts one request of kind from the client's address, as
+// failed logins are counted, and returns how long to wait when over it.
+func (s *Server) addressBudget(w http.ResponseWriter, r *http.Request, kind string) (time.Duration, bool) {
+	key := kind + ":" + addrKey(s.clientAddr(r))
+	if blocked, wait := s.failedByAddress.Blocked(key); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return wait, false
+	}
+	s.failedByAddress.Fail(key)
+	return 0, true
 }
 
 type resetView struct {
@@ -40,20 +61,14 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusServiceUnavailable, "login_forgot", v)
 		return
 	}
-	addr := "reset:" + addrKey(s.clientAddr(r))
-	if blocked, wait := s.failedByAddress.Blocked(addr); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	if wait, ok := s.addressBudget(w, r, "reset"); !ok {
 		v.Errors = []string{v.T("err.rate_limited", int(math.Ceil(wait.Minutes())))}
 		s.render(w, r, http.StatusTooManyRequests, "login_forgot", v)
 		return
 	}
-	s.failedByAddress.Fail(addr)
 	token, a, found, err := s.ids.RequestPasswordReset(r.Context(), v.Login)
 	if err == nil && found {
-		link := "/login/reset/" + token
-		if s.opts.PublicURL != nil {
-			link = strings.TrimRight(s.opts.PublicURL.String(), "/") + link
-		}
+		link := s.publicLink("/login/reset/" + token)
 		lang := a.Locale
 		if !s.cat.Has(lang) {
 			lang = v.Lang
