@@ -52,18 +52,24 @@ func LoadOrCreate(path string) (*Keyring, error) {
 func create(path string) (*Keyring, error) {
 	master := make([]byte, Size)
 	rand.Read(master)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
-	// O_EXCL: two processes starting together must not both write one.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return LoadOrCreate(path)
-	}
+	// Written whole to a private file first, then linked into place: the
+	// link is atomic and fails if the file exists, so two processes
+	// starting together agree on one secret, and neither ever reads a
+	// half-written one.
+	f, err := os.CreateTemp(dir, ".secret-*")
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
-	_, err = f.WriteString(hex.EncodeToString(master) + "\n")
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(hex.EncodeToString(master) + "\n")
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -71,8 +77,12 @@ func create(path string) (*Keyring, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
 		return nil, fmt.Errorf("secret: writing %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return LoadOrCreate(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("secret: %w", err)
 	}
 	return New(master)
 }
