@@ -11,7 +11,7 @@ import (
 
 type inviteView struct {
 	page
-	Token, Username, DisplayName, Email string
+	Token, Username, Name, Email string
 	Sent                                bool
 }
 
@@ -31,7 +31,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &inviteView{page: s.newPage(r, nil, "invite.title"), Token: r.PathValue("token"),
-		Username: strings.ToLower(formValue(r, "username")), DisplayName: formValue(r, "display_name"), Email: formValue(r, "email")}
+		Username: strings.ToLower(formValue(r, "username")), Name: formValue(r, "display_name"), Email: formValue(r, "email")}
 	if s.opts.Mailer == nil {
 		v.Errors = []string{v.T("invite.no_mail")}
 		s.render(w, r, http.StatusServiceUnavailable, "invite", v)
@@ -48,7 +48,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, token, err := s.ids.SignUpWithInvitation(r.Context(), v.Token, identity.NewAccount{Username: v.Username,
-		DisplayName: v.DisplayName, Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang})
+		DisplayName: v.Name, Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang})
 	if err != nil {
 		s.inviteFailed(w, r, v, err)
 		return
