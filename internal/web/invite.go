@@ -12,7 +12,7 @@ import (
 type inviteView struct {
 	page
 	Token, Username, Name, Email string
-	Sent                                bool
+	Sent                         bool
 }
 
 func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
