@@ -21,6 +21,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light
 # Imported password hashes are made by OpenLDAP's slappasswd and OpenSSL.
 [ -x /usr/sbin/slappasswd ] || need_pkgs+=(slapd)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
+# A real browser runs the sign-up page's anti-robot script.
+command -v chromium >/dev/null || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "== installing ${need_pkgs[*]}"
   as_root apt-get update -qq

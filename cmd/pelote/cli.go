@@ -19,6 +19,7 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
 	"pelote/internal/openid"
+	"pelote/internal/pow"
 	"pelote/internal/queue"
 	"pelote/internal/secret"
 	"pelote/internal/store"
@@ -80,6 +81,8 @@ Commands:
   user passwd NAME --password-stdin      set a new password (ends sessions)
   user passwd NAME --hash-stdin          keep a hash from another system (bcrypt, {SSHA}, {CRYPT}…)
   invite create [--group G] [--ttl 168h] [--note N]  a single-use sign-up link
+  invite list                            invitations, used or not
+  invite revoke ID                       withdraw an unused invitation
   mail test ADDRESS [--lang fr]          send a test message with the mail.* settings
   import FILE [--dry-run] [--json]       accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
   user totp-reset NAME                   remove a lost second factor; the member enrols again
@@ -239,7 +242,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

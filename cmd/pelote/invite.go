@@ -1,22 +1,73 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 	"time"
+
+	"pelote/internal/identity"
 )
 
-// inviteCmd is `pelote invite create`: a single-use sign-up link.
+// inviteCmd is `pelote invite create|list|revoke`: single-use sign-up
+// links.
 func (c *cli) inviteCmd(args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usagef("invite needs a verb: create")
+	if len(args) == 0 {
+		return usagef("invite needs a verb: create, list, revoke")
 	}
+	switch args[0] {
+	case "create":
+		return c.inviteCreate(args[1:])
+	case "list":
+		return c.inviteList(args[1:])
+	case "revoke":
+		f := c.flags("invite revoke", false)
+		return c.with(f, args[1:], 1, "one invitation id (from invite list)", func(pos []string, ids *identity.Store) error {
+			if err := ids.RevokeInvitation(c.ctx, pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "revoked invitation %s\n", pos[0])
+			return nil
+		})
+	}
+	return usagef("unknown verb invite %q", args[0])
+}
+
+func (c *cli) inviteList(args []string) error {
+	f := c.flags("invite list", true)
+	return c.with(f, args, 0, "no argument", func(_ []string, ids *identity.Store) error {
+		list, err := ids.Invitations(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(list)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCREATED\tSTATE\tGROUPS\tNOTE")
+		now := time.Now()
+		for _, i := range list {
+			state := "valid until " + i.ExpiresAt.Format(time.DateTime)
+			switch {
+			case i.Used:
+				state = "used by " + cmp.Or(i.UsedBy, "a deleted account")
+			case i.Expired(now):
+				state = "expired"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", i.ID, i.CreatedAt.Format(time.DateTime), state, cmp.Or(strings.Join(i.Groups, ","), "-"), i.Note)
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) inviteCreate(args []string) error {
 	f := c.flags("invite create", false)
 	var groups listFlag
 	f.Var(&groups, "group", "a group the newcomer joins (repeat for several)")
 	ttl := f.Duration("ttl", 7*24*time.Hour, "how long the link works")
 	note := f.String("note", "", "who it is for, for the administrators")
-	if _, err := f.parse(args[1:], 0, "no argument"); err != nil {
+	if _, err := f.parse(args, 0, "no argument"); err != nil {
 		return err
 	}
 	cfg, db, ids, err := c.open(f)

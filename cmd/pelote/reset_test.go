@@ -40,9 +40,14 @@ func TestPasswordResetByMail(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
+	// Without the anti-robot computation, nothing goes out.
+	if code, body := post("/login/forgot", url.Values{"login": {"alice"}}); code != 422 || !strings.Contains(body, "anti-robot") {
+		t.Fatalf("forgot without the computation: %d\n%s", code, body)
+	}
 	// The same answer for an account and for nobody.
+	v := &visitor{t: t, base: base, c: c}
 	for _, login := range []string{"alice@example.org", "nobody"} {
-		if code, body := post("/login/forgot", url.Values{"login": {login}}); code != 200 || !strings.Contains(body, "If an account matches") {
+		if code, body := post("/login/forgot", v.solved("/login/forgot", url.Values{"login": {login}})); code != 200 || !strings.Contains(body, "If an account matches") {
 			t.Fatalf("forgot %s: %d\n%s", login, code, body)
 		}
 	}
@@ -172,6 +177,22 @@ func TestSignUpWithInvitation(t *testing.T) {
 	if out := p.ok("", "group", "show", "members"); !strings.Contains(out, "nadia") {
 		t.Fatalf("not in the invitation's group: %q", out)
 	}
+	// The list says who used it; a used invitation cannot be revoked, an
+	// unused one can, once.
+	out := p.ok("", "invite", "list")
+	id := regexp.MustCompile(`(?m)^([0-9a-f]{16})\s.*used by nadia\s+members\s+for Nadia$`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("invite list:\n%s", out)
+	}
+	p.fails(exitFail, "not found", "", "invite", "revoke", id[1])
+	p.ok("", "invite", "create", "--note", "spare")
+	spare := regexp.MustCompile(`(?m)^([0-9a-f]{16})\s.*valid until.*spare$`).FindStringSubmatch(p.ok("", "invite", "list"))
+	if spare == nil {
+		t.Fatal("the spare invitation is not listed")
+	}
+	p.ok("", "invite", "revoke", spare[1])
+	p.fails(exitFail, "not found", "", "invite", "revoke", spare[1])
+	p.fails(exitFail, "hexadecimal", "", "invite", "revoke", "nonsense")
 }
 
 // TestEmailChangeByMail: a new address takes effect only once the link

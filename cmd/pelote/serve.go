@@ -20,6 +20,7 @@ import (
 	"pelote/internal/identity"
 	pmail "pelote/internal/mail"
 	"pelote/internal/openid"
+	"pelote/internal/pow"
 	"pelote/internal/queue"
 	"pelote/internal/store"
 	"pelote/internal/web"
@@ -73,11 +74,16 @@ func (c *cli) serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	var puzzles *pow.Puzzles
+	if cfg.Registration.ProofOfWork > 0 {
+		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
+	}
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
 		Forward: forwardAuth(cfg), Mailer: mailer,
+		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -111,7 +117,7 @@ func (c *cli) serve(args []string) error {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	go maintain(ctx, db, ids, st, log)
+	go maintain(ctx, db, ids, st, pow.New(db, nil, 0), log) // purging needs no key
 	go jobs.Run(ctx)
 	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
 	if err != nil {
@@ -166,9 +172,10 @@ func (c *cli) logger(level string) *slog.Logger {
 }
 
 // maintain runs the hourly upkeep on one node only, the node holding the
-// lease: expired sessions, signing-key rotation, spent OpenID rows. If that
-// node dies, another takes the lease when it lapses.
-func maintain(ctx context.Context, db *store.DB, ids *identity.Store, st *openid.Store, log *slog.Logger) {
+// lease: expired sessions, sign-ups never confirmed, signing-key rotation,
+// spent OpenID rows and proof-of-work challenges. If that node dies,
+// another takes the lease when it lapses.
+func maintain(ctx context.Context, db *store.DB, ids *identity.Store, st *openid.Store, puzzles *pow.Puzzles, log *slog.Logger) {
 	node := rand.Text()
 	const every, lease = time.Hour, 2 * time.Hour
 	for {
@@ -184,8 +191,16 @@ func maintain(ctx context.Context, db *store.DB, ids *identity.Store, st *openid
 			} else if n > 0 {
 				log.Info("expired sessions purged", "count", n)
 			}
+			if n, err := ids.PurgeSignUps(ctx); err != nil {
+				log.Warn("sign-up purge", "err", err)
+			} else if n > 0 {
+				log.Info("unconfirmed sign-ups purged", "count", n)
+			}
 			if err := st.Maintain(ctx); err != nil {
 				log.Warn("openid maintenance", "err", err)
+			}
+			if _, err := puzzles.Purge(ctx); err != nil {
+				log.Warn("proof-of-work purge", "err", err)
 			}
 		}
 		select {

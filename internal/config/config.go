@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pelote/internal/identity"
+	"pelote/internal/pow"
 )
 
 // Config is everything `pelote serve` and the admin verbs can be told.
@@ -52,6 +53,34 @@ type Config struct {
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
 	// Mail is the SMTP server Pelote submits its messages to.
 	Mail Mail `yaml:"mail"`
+	// Registration says who may create an account.
+	Registration Registration `yaml:"registration"`
+}
+
+// Registration modes.
+const (
+	// RegistrationClosed: accounts are made by administrators and through
+	// invitation links only.
+	RegistrationClosed = "closed"
+	// RegistrationOpen: anyone may sign up; the account is active once its
+	// e-mail address is confirmed.
+	RegistrationOpen = "open"
+	// RegistrationModerated: as open, then an administrator approves.
+	RegistrationModerated = "moderated"
+)
+
+// Registration is who may create an account, and the brakes on sign-up.
+// Invitations work in every mode.
+type Registration struct {
+	// Mode is closed, open or moderated.
+	Mode string `yaml:"mode"`
+	// PerHour is how many sign-ups are taken per hour across all client
+	// addresses; each address also counts against login.per_address.
+	PerHour int `yaml:"per_hour"`
+	// ProofOfWork is the anti-robot difficulty of the sign-up and
+	// password-reset forms in bits: each one doubles the browser's work.
+	// 0 turns it off.
+	ProofOfWork int `yaml:"proof_of_work"`
 }
 
 // Mail is the outgoing SMTP server.
@@ -189,8 +218,9 @@ func Default() Config {
 			KeyRotation:          Duration(30 * 24 * time.Hour),
 			TokenRate:            200,
 		},
-		LDAP: LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
-		Mail: Mail{Port: 587, TLS: "starttls"},
+		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
+		Mail:         Mail{Port: 587, TLS: "starttls"},
+		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
 	}
 }
 
@@ -318,6 +348,21 @@ func (c Config) Validate() error {
 	case "starttls", "tls", "none":
 	default:
 		bad("mail.tls", "%q must be starttls, tls or none", c.Mail.TLS)
+	}
+	switch c.Registration.Mode {
+	case RegistrationClosed:
+	case RegistrationOpen, RegistrationModerated:
+		if c.Mail.Host == "" {
+			bad("registration.mode", "%s needs mail.host: sign-ups are confirmed by mail", c.Registration.Mode)
+		}
+	default:
+		bad("registration.mode", "%q must be closed, open or moderated", c.Registration.Mode)
+	}
+	if c.Registration.PerHour < 1 {
+		bad("registration.per_hour", "must be at least 1 sign-up per hour")
+	}
+	if c.Registration.ProofOfWork < 0 || c.Registration.ProofOfWork > pow.MaxBits {
+		bad("registration.proof_of_work", "%d must be between 0 (off) and %d bits", c.Registration.ProofOfWork, pow.MaxBits)
 	}
 	switch c.LDAP.TLS {
 	case "starttls":

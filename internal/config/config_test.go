@@ -66,6 +66,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad proxy", "trusted_proxies: [10.0.0.0/8, nowhere]\n", nil, []string{"trusted_proxies", "nowhere"}},
 		{"bad database", "database: mysql://x\n", nil, []string{"database (PELOTE_DATABASE, --database)"}},
 		{"not yaml", "listen: [\n", nil, []string{"pelote.yaml"}},
+		{"open sign-up without mail", "registration:\n  mode: open\n", nil, []string{"registration.mode", "mail.host"}},
+		{"unknown registration mode", "", []string{"PELOTE_REGISTRATION_MODE=everyone"}, []string{"PELOTE_REGISTRATION_MODE", "closed, open or moderated"}},
+		{"proof-of-work too hard", "registration:\n  proof_of_work: 40\n", nil, []string{"registration.proof_of_work", "24"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -146,7 +146,7 @@ func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
 	case byName > 0:
 		return fmt.Errorf("identity: username %q is taken: %w", n.Username, store.ErrConflict)
 	case byEmail > 0:
-		return fmt.Errorf("identity: e-mail address %q is used by another account: %w", n.Email, store.ErrConflict)
+		return fmt.Errorf("identity: e-mail address %q: %w", n.Email, ErrEmailTaken)
 	}
 	return nil
 }

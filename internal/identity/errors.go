@@ -1,6 +1,11 @@
 package identity
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"pelote/internal/store"
+)
 
 // Errors callers test with errors.Is. Messages are safe to show to a person.
 var (
@@ -15,6 +20,11 @@ var (
 	ErrSetupDone      = errors.New("an administrator already exists")
 	ErrSessionInvalid = errors.New("session expired or revoked")
 )
+
+// ErrEmailTaken is an address another account has; it is a conflict.
+// Sign-up pages do not say so, which would tell who is a member: they mail
+// the address's owner instead.
+var ErrEmailTaken = fmt.Errorf("this e-mail address is used by another account: %w", store.ErrConflict)
 
 // InvalidError names the field whose value was refused and why; it matches
 // ErrInvalid with errors.Is.

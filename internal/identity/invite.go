@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,35 +70,15 @@ func (s *Store) CheckInvitation(ctx context.Context, token string) error {
 // pending until its address is confirmed; it returns the verification
 // token to mail to the newcomer.
 func (s *Store) SignUpWithInvitation(ctx context.Context, token string, n NewAccount) (Account, string, error) {
-	n.Admin, n.State = false, Pending
-	if err := n.validate(); err != nil {
-		return Account{}, "", err
-	}
-	if slices.Contains(Reserved, n.Username) {
-		return Account{}, "", invalid("username_reserved", "is reserved; choose another")
-	}
-	hash, err := s.hasher.Hash(ctx, n.Password)
-	if err != nil {
-		return Account{}, "", err
-	}
-	verify, verifyHash, err := s.newToken()
-	if err != nil {
-		return Account{}, "", err
-	}
-	var a Account
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		var groups string
+	var groups string
+	return s.signUp(ctx, n, SignUpOptions{}, func(tx *store.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at = 0 AND expires_at > ? RETURNING groups`,
 			s.now(), hashToken(token), s.now()).Scan(&groups)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrInvitationInvalid
 		}
-		if err != nil {
-			return err
-		}
-		if a, err = insertAccount(ctx, tx, n, hash, s.now()); err != nil {
-			return err
-		}
+		return err
+	}, func(tx *store.Tx, a Account) error {
 		if _, err := tx.Exec(ctx, `UPDATE invitations SET account_id = ? WHERE token_hash = ?`, a.ID, hashToken(token)); err != nil {
 			return err
 		}
@@ -108,35 +87,64 @@ func (s *Store) SignUpWithInvitation(ctx context.Context, token string, n NewAcc
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO email_verifications (token_hash, account_id, expires_at) VALUES (?, ?, ?)`,
-			verifyHash, a.ID, s.Now().Add(VerificationTTL).Unix())
-		return err
+		return nil
 	})
-	if err != nil {
-		return Account{}, "", err
-	}
-	return a, verify, nil
 }
 
-// VerifyEmail spends a verification link and activates the account it
-// was made for, if it is still waiting for it.
-func (s *Store) VerifyEmail(ctx context.Context, token string) (Account, error) {
-	var a Account
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, `UPDATE email_verifications SET used_at = ? WHERE token_hash = ? AND used_at = 0 AND expires_at > ? RETURNING account_id`,
-			s.now(), hashToken(token), s.now()).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrVerificationInvalid
+// Invitation is an invitation link as administrators see it; the link
+// itself is only known when it is made.
+type Invitation struct {
+	// ID names the invitation for revoking: the start of its token's hash.
+	ID        string    `json:"id"`
+	Groups    []string  `json:"groups"`
+	Note      string    `json:"note"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Used and UsedBy say whether and by whom it was spent (UsedBy is
+	// empty when that account is gone).
+	Used   bool   `json:"used"`
+	UsedBy string `json:"used_by,omitempty"`
+}
+
+// Expired tells whether an unused invitation can no longer be used.
+func (i Invitation) Expired(now time.Time) bool { return !i.Used && !now.Before(i.ExpiresAt) }
+
+// invitationIDLen is how much of the hash names an invitation.
+const invitationIDLen = 16
+
+// Invitations lists invitations, newest first.
+func (s *Store) Invitations(ctx context.Context) ([]Invitation, error) {
+	rows, err := s.db.Query(ctx, `SELECT i.token_hash, i.groups, i.note, i.created_at, i.expires_at, i.used_at, COALESCE(a.username, '')
+		FROM invitations i LEFT JOIN accounts a ON a.id = i.account_id ORDER BY i.created_at DESC, i.token_hash`)
+	if err != nil {
+		return nil, fmt.Errorf("identity: invitations: %w", err)
+	}
+	defer rows.Close()
+	var out []Invitation
+	for rows.Next() {
+		var i Invitation
+		var groups string
+		var created, expires, used int64
+		if err := rows.Scan(&i.ID, &groups, &i.Note, &created, &expires, &used, &i.UsedBy); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? AND state = 'pending'`, s.now(), id); err != nil {
-			return err
-		}
-		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
-		return err
-	})
-	return a, err
+		i.ID = i.ID[:invitationIDLen]
+		i.Groups = strings.Fields(groups)
+		i.CreatedAt, i.ExpiresAt, i.Used = unix(created), unix(expires), used != 0
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// RevokeInvitation deletes an invitation nobody used yet.
+func (s *Store) RevokeInvitation(ctx context.Context, id string) error {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(id) != invitationIDLen || strings.Trim(id, "0123456789abcdef") != "" {
+		return invalid("invitation", fmt.Sprintf("is %d hexadecimal digits, as the invitation list shows", invitationIDLen))
+	}
+	res, err := s.db.Exec(ctx, `DELETE FROM invitations WHERE substr(token_hash, 1, 16) = ? AND used_at = 0`, id)
+	if err != nil {
+		return fmt.Errorf("identity: revoke invitation: %w", err)
+	}
+	return mustAffect(res, "unused invitation "+id)
 }

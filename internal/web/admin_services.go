@@ -77,18 +77,30 @@ func (s *Server) adminUpdateService(w http.ResponseWriter, r *http.Request, v *v
 	http.Redirect(w, r, "/admin/services?ok=service_saved", http.StatusSeeOther)
 }
 
+// adminApprovalsView is what waits for a moderator: sign-ups and extra
+// profiles.
 type adminApprovalsView struct {
 	page
+	SignUps []identity.SignUpRequest
 	Pending []identity.Profile
 }
 
 func (s *Server) adminApprovalsPage(w http.ResponseWriter, r *http.Request, view *adminApprovalsView, status int) {
 	list, err := s.ids.Profiles(r.Context(), identity.ProfileQuery{State: identity.ProfilePending})
+	if err == nil {
+		view.SignUps, err = s.ids.SignUps(r.Context())
+	}
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
 	}
 	view.Pending = list
 	s.render(w, r, status, "admin_approvals", view)
+}
+
+// approvalsFailed shows the approvals page with err explained.
+func (s *Server) approvalsFailed(w http.ResponseWriter, r *http.Request, v *visit, err error) {
+	view := &adminApprovalsView{page: s.newPage(r, v, "admin.approvals.title")}
+	s.adminApprovalsPage(w, r, view, s.explain(r, &view.page, err, ""))
 }
 
 func (s *Server) adminApprovals(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -110,8 +122,7 @@ func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	if err != nil {
-		view := &adminApprovalsView{page: s.newPage(r, v, "admin.approvals.title")}
-		s.adminApprovalsPage(w, r, view, s.explain(r, &view.page, err, ""))
+		s.approvalsFailed(w, r, v, err)
 		return
 	}
 	s.log.Info("profile decided", "request_id", reqID(r), "by", v.account.ID, "decision", notice)

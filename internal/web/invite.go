@@ -73,7 +73,7 @@ func (s *Server) inviteFailed(w http.ResponseWriter, r *http.Request, v *inviteV
 }
 
 func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
-	a, err := s.ids.VerifyEmail(r.Context(), r.PathValue("token"))
+	a, awaiting, err := s.ids.VerifyEmail(r.Context(), r.PathValue("token"))
 	if errors.Is(err, identity.ErrVerificationInvalid) {
 		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")
 		return
@@ -84,6 +84,11 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "error", &errorView{page: p, Status: status})
 		return
 	}
-	s.log.Info("address confirmed", "request_id", reqID(r), "account_id", a.ID)
+	s.log.Info("address confirmed", "request_id", reqID(r), "account_id", a.ID, "awaiting_approval", awaiting)
+	if awaiting {
+		s.notifyModerators(r.Context(), a, reqID(r))
+		http.Redirect(w, r, "/login?ok=signup_awaiting", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/login?ok=email_verified", http.StatusSeeOther)
 }

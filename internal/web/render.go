@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pelote/internal/identity"
+	"pelote/internal/pow"
 	"pelote/internal/store"
 )
 
@@ -65,7 +66,12 @@ type page struct {
 	Errors    []string
 	RequestID string
 	Version   string
-	tr        func(key string, args ...any) string
+	// SignUpOpen shows the way to sign up to people not signed in.
+	SignUpOpen bool
+	// PoW is the anti-robot challenge of the page's form; the page then
+	// loads the script that solves it.
+	PoW *pow.Challenge
+	tr  func(key string, args ...any) string
 }
 
 // T translates a message key for the page's language.
@@ -89,6 +95,7 @@ func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
 		tr: func(key string, args ...any) string { return s.cat.T(lang, key, args...) },
 	}
 	p.Title = p.tr(titleKey)
+	p.SignUpOpen = s.opts.Registration == "open" || s.opts.Registration == "moderated"
 	if v != nil {
 		p.Account, p.IsAdmin = &v.account, v.admin
 	}
@@ -131,6 +138,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", v.base().Lang)
+	if v.base().PoW != nil {
+		// The one script Pelote runs, from its own origin, on these pages only.
+		h.Set("Content-Security-Policy", csp+"; script-src 'self'")
+	}
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
@@ -166,6 +177,18 @@ func (s *Server) explain(r *http.Request, p *page, err error, conflictKey string
 				key = "err.invalid"
 			}
 			msgs = append(msgs, p.T(key))
+		case errors.Is(e, identity.ErrEmailTaken):
+			msgs, status = append(msgs, p.T("err.email_taken")), http.StatusConflict
+		case errors.Is(e, pow.ErrRefused):
+			key := "pow.err.work"
+			if errors.Is(e, pow.ErrExpired) {
+				key = "pow.err.expired"
+			} else if errors.Is(e, pow.ErrSpent) {
+				key = "pow.err.spent"
+			}
+			msgs = append(msgs, p.T(key))
+		case errors.Is(e, identity.ErrNotVerified):
+			msgs, status = append(msgs, p.T("signup.err.not_verified")), http.StatusConflict
 		case errors.Is(e, store.ErrConflict):
 			msgs, status = append(msgs, p.T(conflictKey)), http.StatusConflict
 		case errors.Is(e, store.ErrNotFound):

@@ -25,6 +25,17 @@ func (s *Server) publicLink(path string) string {
 	return strings.TrimRight(s.opts.PublicURL.String(), "/") + path
 }
 
+// mailAccount mails a message to an account in its language (else in
+// fallback, the page's): subject and body are message keys, args fill the
+// body.
+func (s *Server) mailAccount(ctx context.Context, a identity.Account, fallback, subject, body string, args ...any) error {
+	lang := a.Locale
+	if !s.cat.Has(lang) {
+		lang = fallback
+	}
+	return s.opts.Mailer.Send(ctx, a.Email, s.cat.T(lang, subject), s.cat.T(lang, body, args...))
+}
+
 // addressBudget counts one request of kind from the client's address, as
 // failed logins are counted, and returns how long to wait when over it.
 func (s *Server) addressBudget(w http.ResponseWriter, r *http.Request, kind string) (time.Duration, bool) {
@@ -45,7 +56,9 @@ type resetView struct {
 }
 
 func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login_forgot", &resetView{page: s.newPage(r, nil, "reset.title")})
+	v := &resetView{page: s.newPage(r, nil, "reset.title")}
+	s.withPoW(&v.page)
+	s.render(w, r, http.StatusOK, "login_forgot", v)
 }
 
 // forgot sends a reset link to the account named by username or e-mail.
@@ -56,9 +69,14 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &resetView{page: s.newPage(r, nil, "reset.title"), Login: formValue(r, "login")}
+	s.withPoW(&v.page)
 	if s.opts.Mailer == nil {
 		v.Errors = []string{v.T("reset.no_mail")}
 		s.render(w, r, http.StatusServiceUnavailable, "login_forgot", v)
+		return
+	}
+	if err := s.redeemPoW(r); err != nil {
+		s.render(w, r, s.explain(r, &v.page, err, ""), "login_forgot", v)
 		return
 	}
 	if wait, ok := s.addressBudget(w, r, "reset"); !ok {
@@ -68,13 +86,8 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 	}
 	token, a, found, err := s.ids.RequestPasswordReset(r.Context(), v.Login)
 	if err == nil && found {
-		link := s.publicLink("/login/reset/" + token)
-		lang := a.Locale
-		if !s.cat.Has(lang) {
-			lang = v.Lang
-		}
-		err = s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(lang, "mail.reset.subject"),
-			s.cat.T(lang, "mail.reset.body", a.Username, link, int(identity.ResetLinkTTL.Minutes())))
+		err = s.mailAccount(r.Context(), a, v.Lang, "mail.reset.subject", "mail.reset.body",
+			a.Username, s.publicLink("/login/reset/"+token), int(identity.ResetLinkTTL.Minutes()))
 	}
 	if err != nil {
 		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "login_forgot", v)
@@ -118,6 +131,7 @@ func (s *Server) resetFailed(w http.ResponseWriter, r *http.Request, v *resetVie
 	if errors.Is(err, identity.ErrResetInvalid) {
 		v.Errors = []string{v.T("reset.invalid")}
 		v.Token = ""
+		s.withPoW(&v.page)
 		s.render(w, r, http.StatusGone, "login_forgot", v)
 		return
 	}

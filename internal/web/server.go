@@ -17,6 +17,7 @@ import (
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
 	"pelote/internal/openid"
+	"pelote/internal/pow"
 	"pelote/internal/ratelimit"
 )
 
@@ -48,6 +49,12 @@ type Options struct {
 	Forward *ForwardAuth
 	// Mailer sends password-reset links; nil when no mail is configured.
 	Mailer Mailer
+	// Registration is closed, open or moderated (see config.Registration).
+	Registration string
+	// SignUpsPerHour bounds sign-ups across all addresses.
+	SignUpsPerHour int
+	// PoW guards the sign-up and reset forms; nil for none.
+	PoW *pow.Puzzles
 }
 
 // Pinger is what the health check needs of the database.
@@ -65,6 +72,8 @@ type Server struct {
 
 	failedByAccount *ratelimit.Failures
 	failedByAddress *ratelimit.Failures
+	// signUps counts sign-ups of the last hour, from every address.
+	signUps *ratelimit.Failures
 	// ready is false until the server listens and again once it drains.
 	ready atomic.Bool
 	// cookie is the session cookie's name (with __Host- under https).
@@ -89,6 +98,10 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 	s := &Server{opts: opts, ids: ids, db: db, cat: cat, log: log, pages: p, now: time.Now}
 	s.failedByAccount = ratelimit.NewFailures(opts.LoginPerAccount, opts.LoginWindow, s.clock)
 	s.failedByAddress = ratelimit.NewFailures(opts.LoginPerAddress, opts.LoginWindow, s.clock)
+	if opts.SignUpsPerHour < 1 {
+		opts.SignUpsPerHour = 30
+	}
+	s.signUps = ratelimit.NewFailures(opts.SignUpsPerHour, time.Hour, s.clock)
 	s.secure = opts.PublicURL != nil && opts.PublicURL.Scheme == "https"
 	s.cookie = "pelote_session"
 	if s.secure {
@@ -121,6 +134,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /invite/{token}", s.inviteForm)
 	mux.HandleFunc("POST /invite/{token}", s.invite)
 	mux.HandleFunc("GET /verify/{token}", s.verifyEmail)
+	mux.HandleFunc("GET /signup", s.signUpForm)
+	mux.HandleFunc("POST /signup", s.signUp)
 	mux.HandleFunc("GET /account/email/{token}", s.confirmEmail)
 	mux.HandleFunc("GET /login/forgot", s.forgotForm)
 	mux.HandleFunc("POST /login/forgot", s.forgot)
@@ -167,6 +182,10 @@ func (s *Server) Handler() http.Handler {
 	admin("POST /admin/services/{name}", s.adminUpdateService)
 	admin("GET /admin/approvals", s.adminApprovals)
 	admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
+	admin("POST /admin/signups/{username}/{decision}", s.adminDecideSignUp)
+	admin("GET /admin/invitations", s.adminInvitations)
+	admin("POST /admin/invitations", s.adminCreateInvitation)
+	admin("POST /admin/invitations/{id}/revoke", s.adminRevokeInvitation)
 	s.totpRoutes(member, admin)
 	if s.opts.Access != nil {
 		mux.HandleFunc("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"net/http"
+	"net/mail"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"pelote/internal/identity"
+)
+
+type invitationForm struct {
+	Days   int
+	Note   string
+	Email  string
+	Groups []string
+}
+
+type adminInvitationsView struct {
+	page
+	Invitations []identity.Invitation
+	Groups      []identity.Group
+	Form        invitationForm
+	// Link is the invitation just made, shown once.
+	Link string
+	// MailedTo is where it was sent, if anywhere.
+	MailedTo string
+	Now      time.Time
+	CanMail  bool
+}
+
+// Chosen tells whether the form picked a group.
+func (f invitationForm) Chosen(group string) bool { return slices.Contains(f.Groups, group) }
+
+func (s *Server) adminInvitationsPage(w http.ResponseWriter, r *http.Request, view *adminInvitationsView, status int) {
+	var err error
+	view.Invitations, err = s.ids.Invitations(r.Context())
+	if err == nil {
+		view.Groups, err = s.ids.Groups(r.Context())
+	}
+	if err != nil {
+		status = s.explain(r, &view.page, err, "err.internal")
+	}
+	view.Now, view.CanMail = s.now(), s.opts.Mailer != nil
+	s.render(w, r, status, "admin_invitations", view)
+}
+
+func (s *Server) adminInvitations(w http.ResponseWriter, r *http.Request, v *visit) {
+	view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title"), Form: invitationForm{Days: 7}}
+	s.adminInvitationsPage(w, r, view, http.StatusOK)
+}
+
+// adminCreateInvitation makes an invitation link, shows it once and, when
+// an address is given, mails it there.
+func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title")}
+	f := invitationForm{Note: formValue(r, "note"), Email: formValue(r, "email"), Groups: r.PostForm["group"]}
+	view.Form = f
+	days, err := strconv.Atoi(formValue(r, "days"))
+	f.Days, view.Form.Days = days, days
+	switch {
+	case err != nil || days < 1 || days > 90:
+		err = &identity.InvalidError{Field: "ttl", Reason: "must be between 1 and 90 days"}
+	case utf8.RuneCountInString(f.Note) > 200:
+		err = &identity.InvalidError{Field: "invitation_note", Reason: "must be at most 200 characters"}
+	case f.Email != "" && s.opts.Mailer == nil:
+		err = &identity.InvalidError{Field: "invitation_mail", Reason: "no mail server is configured"}
+	case f.Email != "":
+		if _, perr := mail.ParseAddress(f.Email); perr != nil {
+			err = &identity.InvalidError{Field: "email", Reason: "is not an e-mail address"}
+		}
+	}
+	var token string
+	if err == nil {
+		token, err = s.ids.CreateInvitation(r.Context(), f.Groups, time.Duration(days)*24*time.Hour, f.Note)
+	}
+	if err == nil && f.Email != "" {
+		err = s.opts.Mailer.Send(r.Context(), f.Email, s.cat.T(view.Lang, "mail.invitation.subject"),
+			s.cat.T(view.Lang, "mail.invitation.body", v.account.DisplayName, v.account.Username, s.publicLink("/invite/"+token), days))
+		view.MailedTo = f.Email
+	}
+	if err != nil {
+		s.adminInvitationsPage(w, r, view, s.explain(r, &view.page, err, ""))
+		return
+	}
+	s.log.Info("invitation created", "request_id", reqID(r), "by", v.account.ID, "groups", len(f.Groups), "mailed", f.Email != "")
+	view.Link, view.Form = s.publicLink("/invite/"+token), invitationForm{Days: 7}
+	view.Notice = view.T("ok.invitation_created")
+	s.adminInvitationsPage(w, r, view, http.StatusCreated)
+}
+
+func (s *Server) adminRevokeInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
+	if err := s.ids.RevokeInvitation(r.Context(), r.PathValue("id")); err != nil {
+		view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title"), Form: invitationForm{Days: 7}}
+		s.adminInvitationsPage(w, r, view, s.explain(r, &view.page, err, ""))
+		return
+	}
+	s.log.Info("invitation revoked", "request_id", reqID(r), "by", v.account.ID)
+	http.Redirect(w, r, "/admin/invitations?ok=invitation_revoked", http.StatusSeeOther)
+}

@@ -1,0 +1,47 @@
+package web
+
+import (
+	"context"
+	"os/exec"
+	"regexp"
+	"testing"
+	"time"
+
+	"pelote/internal/pow"
+)
+
+// TestPoWScriptInChromium has a real browser run static/pow.js on the
+// sign-up page, under the page's own CSP, and checks its answer with the
+// server's code: the script and the server agree on the computation.
+func TestPoWScriptInChromium(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (test.sh installs it)")
+	}
+	e := newEnv(t, "http://pelote.test")
+	if err := e.db.Migrate(t.Context(), pow.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	puzzles := pow.New(e.db, []byte("a key for the anti-robot checks."), 12)
+	e.srv.opts.Registration, e.srv.opts.Mailer, e.srv.opts.PoW = "open", &letters{}, puzzles
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=60000", "--dump-dom", e.url+"/signup").Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	dom := string(out)
+	token := regexp.MustCompile(`name="pow_token" value="([^"]+)"`).FindStringSubmatch(dom)
+	answer := regexp.MustCompile(`name="pow_solution" value="(\d+)"`).FindStringSubmatch(dom)
+	if token == nil || answer == nil {
+		t.Fatalf("the script left no answer:\n%s", dom)
+	}
+	if _, _, err := puzzles.Check(token[1], answer[1]); err != nil {
+		t.Fatalf("the script's answer %s is refused: %v", answer[1], err)
+	}
+	if want := pow.Solve(pow.Challenge{Token: token[1], Bits: 12}); answer[1] != want {
+		t.Fatalf("the script found %s, the first answer is %s", answer[1], want)
+	}
+}

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"pelote/internal/identity"
+)
+
+// withPoW puts a fresh anti-robot challenge on a page's form, when the
+// hoster asks for one.
+func (s *Server) withPoW(p *page) {
+	if s.opts.PoW != nil {
+		c := s.opts.PoW.Issue()
+		p.PoW = &c
+	}
+}
+
+// redeemPoW checks and spends the challenge a form came back with.
+func (s *Server) redeemPoW(r *http.Request) error {
+	if s.opts.PoW == nil {
+		return nil
+	}
+	return s.opts.PoW.Redeem(r.Context(), r.PostFormValue("pow_token"), r.PostFormValue("pow_solution"))
+}
+
+func (s *Server) moderated() bool { return s.opts.Registration == "moderated" }
+
+type signUpView struct {
+	page
+	Username, Name, Email, Reason string
+	Moderated, Sent               bool
+}
+
+func (s *Server) newSignUpView(r *http.Request) *signUpView {
+	v := &signUpView{page: s.newPage(r, nil, "signup.title"), Moderated: s.moderated()}
+	s.withPoW(&v.page)
+	return v
+}
+
+func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) {
+	if !s.newPage(r, nil, "").SignUpOpen {
+		s.errorPage(w, r, http.StatusNotFound, "signup.closed")
+		return
+	}
+	s.render(w, r, http.StatusOK, "signup", s.newSignUpView(r))
+}
+
+// signUp creates the pending account of someone who signed up on their
+// own and mails them the link that confirms the address. When the address
+// already has an account the answer is the same, and that account's owner
+// is told by mail instead: the page never says who is a member.
+func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
+	v := s.newSignUpView(r)
+	if !v.SignUpOpen {
+		s.errorPage(w, r, http.StatusNotFound, "signup.closed")
+		return
+	}
+	if !s.parseForm(w, r) {
+		return
+	}
+	v.Username, v.Name, v.Email = strings.ToLower(formValue(r, "username")), formValue(r, "display_name"), formValue(r, "email")
+	v.Reason = formValue(r, "reason")
+	fail := func(status int, key string, args ...any) {
+		v.Errors = append(v.Errors, v.T(key, args...))
+		s.render(w, r, status, "signup", v)
+	}
+	if s.opts.Mailer == nil {
+		fail(http.StatusServiceUnavailable, "signup.no_mail")
+		return
+	}
+	if err := s.redeemPoW(r); err != nil {
+		s.render(w, r, s.explain(r, &v.page, err, ""), "signup", v)
+		return
+	}
+	if wait, ok := s.addressBudget(w, r, "signup"); !ok {
+		fail(http.StatusTooManyRequests, "err.rate_limited", int(math.Ceil(wait.Minutes())))
+		return
+	}
+	if blocked, wait := s.signUps.Blocked("all"); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		fail(http.StatusTooManyRequests, "signup.err.busy", int(math.Ceil(wait.Minutes())))
+		return
+	}
+	if r.PostFormValue("password") != r.PostFormValue("password2") {
+		fail(http.StatusUnprocessableEntity, "err.password_mismatch")
+		return
+	}
+	s.signUps.Fail("all")
+	a, token, err := s.ids.SignUp(r.Context(), identity.NewAccount{Username: v.Username, DisplayName: v.Name,
+		Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang},
+		identity.SignUpOptions{Moderated: v.Moderated, Reason: v.Reason})
+	switch {
+	case errors.Is(err, identity.ErrEmailTaken):
+		err = s.mailAccount(r.Context(), a, v.Lang, "mail.signup_known.subject", "mail.signup_known.body",
+			a.Username, s.publicLink("/login/forgot"))
+		s.log.Info("sign-up with a known address", "request_id", reqID(r), "account_id", a.ID)
+	case err == nil:
+		err = s.mailAccount(r.Context(), a, v.Lang, "mail.verify.subject", "mail.verify.body",
+			a.Username, s.publicLink("/verify/"+token), int(identity.VerificationTTL.Hours()))
+		s.log.Info("signed up", "request_id", reqID(r), "account_id", a.ID, "moderated", v.Moderated)
+	}
+	if err != nil {
+		s.render(w, r, s.explain(r, &v.page, err, "signup.err.username_taken"), "signup", v)
+		return
+	}
+	v.Sent, v.PoW = true, nil
+	s.render(w, r, http.StatusOK, "signup", v)
+}
+
+// notifyModerators tells the administrators that a sign-up waits for
+// them. A failure is logged: the sign-up is listed on the approvals page
+// all the same.
+func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account, reqID string) {
+	admins, err := s.ids.Members(ctx, "admin")
+	for _, a := range admins {
+		if err == nil && a.State == identity.Active {
+			err = s.mailAccount(ctx, a, s.cat.Match(""), "mail.signup_review.subject", "mail.signup_review.body",
+				a.Username, newcomer.Username, s.publicLink("/admin/approvals"))
+		}
+	}
+	if err != nil {
+		s.log.Warn("moderators not told of a sign-up", "request_id", reqID, "err", err)
+	}
+}
+
+type signUpDecision struct {
+	key, subject, body, notice string
+	decide                     func(context.Context, string) (identity.Account, error)
+}
+
+// adminDecideSignUp approves or refuses a sign-up, and mails the person
+// the decision with the moderator's message.
+func (s *Server) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	var d signUpDecision
+	switch r.PathValue("decision") {
+	case "approve":
+		d = signUpDecision{"approved", "mail.signup_approved.subject", "mail.signup_approved.body", "signup_approved", s.ids.ApproveSignUp}
+	case "refuse":
+		d = signUpDecision{"refused", "mail.signup_refused.subject", "mail.signup_refused.body", "signup_refused", s.ids.RefuseSignUp}
+	default:
+		s.notFound(w, r)
+		return
+	}
+	message := formValue(r, "message")
+	if len(message) > 2000 {
+		s.approvalsFailed(w, r, v, &identity.InvalidError{Field: "message", Reason: "must be at most 2000 characters"})
+		return
+	}
+	a, err := d.decide(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.approvalsFailed(w, r, v, err)
+		return
+	}
+	s.log.Info("sign-up decided", "request_id", reqID(r), "by", v.account.ID, "account_id", a.ID, "decision", d.key)
+	lang := a.Locale
+	if !s.cat.Has(lang) {
+		lang = s.newPage(r, v, "").Lang
+	}
+	if message != "" {
+		message = s.cat.T(lang, "mail.signup.message", message)
+	}
+	if s.opts.Mailer != nil {
+		if err := s.mailAccount(r.Context(), a, lang, d.subject, d.body, a.Username, s.publicLink("/login"), message); err != nil {
+			s.log.Warn("sign-up decision not mailed", "request_id", reqID(r), "account_id", a.ID, "err", err)
+			d.notice += "_unmailed"
+		}
+	}
+	http.Redirect(w, r, "/admin/approvals?ok="+d.notice, http.StatusSeeOther)
+}

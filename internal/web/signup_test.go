@@ -1,0 +1,160 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pelote/internal/pow"
+	"pelote/internal/ratelimit"
+)
+
+// letters keeps what would have been mailed. The mail itself is tested
+// against a real SMTP server in cmd/pelote.
+type letters struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (l *letters) Send(_ context.Context, to, subject, text string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent = append(l.sent, to+"\n"+subject+"\n"+text)
+	return nil
+}
+
+func (l *letters) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.sent)
+}
+
+var powField = regexp.MustCompile(`name="pow_token" value="([^"]+)" data-bits="(\d+)"`)
+
+// solved adds to form the answer to the challenge of the page at path,
+// as the page's script would.
+func (b *browser) solved(path string, form url.Values) url.Values {
+	b.e.t.Helper()
+	r := b.get(path)
+	m := powField.FindStringSubmatch(r.body)
+	if m == nil {
+		b.e.t.Fatalf("no challenge on %s:\n%s", path, r.body)
+	}
+	bits, _ := strconv.Atoi(m[2])
+	form.Set("pow_token", m[1])
+	form.Set("pow_solution", pow.Solve(pow.Challenge{Token: m[1], Bits: bits}))
+	return form
+}
+
+func signUpForm(name string) url.Values {
+	return url.Values{"username": {name}, "email": {name + "@example.net"}, "password": {"a long enough password"}, "password2": {"a long enough password"}}
+}
+
+func TestSignUpClosedByDefault(t *testing.T) {
+	e := newEnv(t, "http://pelote.test")
+	b := e.browser()
+	expect(t, b.get("/signup"), 404, "by invitation")
+	expect(t, b.post("/signup", signUpForm("carol")), 404, "by invitation")
+	if r := b.get("/login"); strings.Contains(r.body, `href="/signup"`) {
+		t.Fatal("the login page offers sign-up while it is closed")
+	}
+}
+
+func TestSignUpBrakes(t *testing.T) {
+	e := newEnv(t, "http://pelote.test")
+	if err := e.db.Migrate(t.Context(), pow.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	mail := &letters{}
+	e.srv.opts.Registration, e.srv.opts.Mailer = "open", mail
+	e.srv.opts.PoW = pow.New(e.db, []byte("a key for the anti-robot checks."), 8)
+	e.srv.signUps = ratelimit.NewFailures(2, time.Hour, e.srv.clock)
+	b := e.browser()
+
+	r := b.get("/login")
+	expect(t, r, 200, `href="/signup"`)
+	if strings.Contains(r.header.Get("Content-Security-Policy"), "script-src") {
+		t.Fatal("the login page may run scripts")
+	}
+	r = b.get("/signup")
+	expect(t, r, 200, `<script src="/static/pow.js" defer></script>`, "data-pow")
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+		t.Fatalf("sign-up CSP %q", csp)
+	}
+	js := b.get("/static/pow.js")
+	if js.status != 200 || !strings.Contains(js.header.Get("Content-Type"), "javascript") {
+		t.Fatalf("pow.js: %d %s", js.status, js.header.Get("Content-Type"))
+	}
+
+	// No answer, a wrong one, a replayed one: refused, nothing made.
+	expect(t, b.post("/signup", signUpForm("carol")), 422, "anti-robot computation is missing or wrong")
+	wrong := b.solved("/signup", signUpForm("carol"))
+	wrong.Set("pow_solution", "x1")
+	expect(t, b.post("/signup", wrong), 422, "anti-robot")
+	good := b.solved("/signup", signUpForm("carol"))
+	expect(t, b.post("/signup", good), 200, "carol@example.net")
+	good.Set("username", "carol2")
+	good.Set("email", "carol2@example.net")
+	expect(t, b.post("/signup", good), 422, "already sent")
+	if _, err := e.ids.Account(t.Context(), "carol2"); err == nil {
+		t.Fatal("a replayed answer made an account")
+	}
+
+	expect(t, b.post("/signup", b.solved("/signup", signUpForm("postmaster"))), 422, "reserved")
+	// Two sign-ups an hour, from everywhere: the third waits.
+	r = b.post("/signup", b.solved("/signup", signUpForm("dave")))
+	expect(t, r, 429, "Many accounts were created")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	if mail.count() != 1 {
+		t.Fatalf("%d mails, want 1 (carol's)", mail.count())
+	}
+	if _, err := e.ids.Account(t.Context(), "dave"); err == nil {
+		t.Fatal("dave was made past the limit")
+	}
+}
+
+func TestAdminInvitations(t *testing.T) {
+	e := newEnv(t, "http://pelote.test")
+	e.account("root", true)
+	if _, err := e.ids.CreateGroup(t.Context(), "choir", "sings"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	expect(t, b.login("root", "correct horse battery"), 200)
+	expect(t, b.get("/admin/invitations"), 200, "No invitation yet", `value="choir"`)
+	expect(t, b.post("/admin/invitations", url.Values{"days": {"0"}}), 422, "between a minute and 90 days")
+	expect(t, b.post("/admin/invitations", url.Values{"days": {"7"}, "email": {"x@example.net"}}), 422, "No mail server")
+	expect(t, b.post("/admin/invitations", url.Values{"days": {"7"}, "group": {"ghosts"}}), 404)
+
+	r := b.post("/admin/invitations", url.Values{"days": {"7"}, "group": {"choir"}, "note": {"for carol"}})
+	expect(t, r, 201, "shown only now", "for carol", "choir")
+	link := regexp.MustCompile(`http://pelote.test(/invite/[A-Za-z0-9_-]+)`).FindStringSubmatch(r.body)
+	if link == nil {
+		t.Fatalf("no link:\n%s", r.body)
+	}
+	guest := e.browser()
+	expect(t, guest.get(link[1]), 200, "invited")
+
+	id := regexp.MustCompile(`/admin/invitations/([0-9a-f]{16})/revoke`).FindStringSubmatch(r.body)
+	if id == nil {
+		t.Fatal("no revoke form")
+	}
+	expect(t, b.post("/admin/invitations/"+id[1]+"/revoke", nil), 200, "The invitation is revoked.")
+	expect(t, b.post("/admin/invitations/"+id[1]+"/revoke", nil), 404)
+	expect(t, b.post("/admin/invitations/nonsense/revoke", nil), 422)
+	expect(t, guest.get(link[1]), http.StatusGone)
+
+	// Members do not see any of it.
+	e.account("bob", false)
+	member := e.browser()
+	expect(t, member.login("bob", "correct horse battery"), 200)
+	expect(t, member.get("/admin/invitations"), 403)
+}
