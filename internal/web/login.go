@@ -39,11 +39,6 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.nextTarget(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	if l := r.URL.Query().Get("lang"); s.cat.Has(l) {
-		// A visitor's language choice, before any account is known.
-		http.SetCookie(w, &http.Cookie{Name: "pelote_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.secure})
-		r.AddCookie(&http.Cookie{Name: "pelote_lang", Value: l})
-	}
 	v := &loginView{page: s.newPage(r, nil, "login.title"), Next: r.URL.Query().Get("next")}
 	s.allowNextTarget(w, r, v.Next)
 	s.render(w, r, http.StatusOK, "login", v)

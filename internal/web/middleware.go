@@ -130,3 +130,17 @@ func addrKey(a netip.Addr) string {
 	}
 	return a.String()
 }
+
+// chooseLanguage keeps a visitor's choice of language (?lang=fr on any
+// page, from the footer's links) in a cookie, for the pages seen before
+// an account is known.
+func (s *Server) chooseLanguage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l := r.URL.Query().Get("lang"); r.Method == http.MethodGet && s.cat.Has(l) {
+			http.SetCookie(w, &http.Cookie{Name: "pelote_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure})
+			r.AddCookie(&http.Cookie{Name: "pelote_lang", Value: l})
+		}
+		next.ServeHTTP(w, r)
+	})
+}

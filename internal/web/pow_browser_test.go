@@ -18,12 +18,8 @@ func TestPoWScriptInChromium(t *testing.T) {
 	if err != nil {
 		t.Skip("chromium is not installed (test.sh installs it)")
 	}
-	e := newEnv(t, "http://pelote.test")
-	if err := e.db.Migrate(t.Context(), pow.Migrations()); err != nil {
-		t.Fatal(err)
-	}
-	puzzles := pow.New(e.db, []byte("a key for the anti-robot checks."), 12)
-	e.srv.opts.Registration, e.srv.opts.Mailer, e.srv.opts.PoW = "open", &letters{}, puzzles
+	e := newEnv(t, "http://pelote.test", openSignUp(t, &letters{}, 12, 30))
+	puzzles := e.srv.opts.PoW
 
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()

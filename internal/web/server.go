@@ -221,6 +221,7 @@ func (s *Server) Handler() http.Handler {
 		s.errorPage(w, r, http.StatusForbidden, "err.cross_origin")
 	}))
 	h = cop.Handler(h)
+	h = s.chooseLanguage(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)

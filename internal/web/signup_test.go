@@ -9,10 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"pelote/internal/pow"
-	"pelote/internal/ratelimit"
+	"pelote/internal/store"
 )
 
 // letters keeps what would have been mailed. The mail itself is tested
@@ -66,15 +65,21 @@ func TestSignUpClosedByDefault(t *testing.T) {
 	}
 }
 
-func TestSignUpBrakes(t *testing.T) {
-	e := newEnv(t, "http://pelote.test")
-	if err := e.db.Migrate(t.Context(), pow.Migrations()); err != nil {
-		t.Fatal(err)
+// openSignUp opens registration, with mail kept in letters and the
+// anti-robot check at bits.
+func openSignUp(t *testing.T, mail *letters, bits, perHour int) func(*store.DB, *Options) {
+	return func(db *store.DB, o *Options) {
+		if err := db.Migrate(t.Context(), pow.Migrations()); err != nil {
+			t.Fatal(err)
+		}
+		o.Registration, o.Mailer, o.SignUpsPerHour = "open", mail, perHour
+		o.PoW = pow.New(db, []byte("a key for the anti-robot checks."), bits)
 	}
+}
+
+func TestSignUpBrakes(t *testing.T) {
 	mail := &letters{}
-	e.srv.opts.Registration, e.srv.opts.Mailer = "open", mail
-	e.srv.opts.PoW = pow.New(e.db, []byte("a key for the anti-robot checks."), 8)
-	e.srv.signUps = ratelimit.NewFailures(2, time.Hour, e.srv.clock)
+	e := newEnv(t, "http://pelote.test", openSignUp(t, mail, 8, 2))
 	b := e.browser()
 
 	r := b.get("/login")

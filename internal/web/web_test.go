@@ -32,7 +32,9 @@ type env struct {
 	srv *Server
 }
 
-func newEnv(t *testing.T, publicURL string) *env {
+// newEnv starts a server over a fresh database; each configure, if any,
+// adjusts the options before the server starts.
+func newEnv(t *testing.T, publicURL string, configure ...func(*store.DB, *Options)) *env {
 	t.Helper()
 	db := storetest.Open(t, identity.Migrations())
 	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
@@ -46,8 +48,11 @@ func newEnv(t *testing.T, publicURL string) *env {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse(publicURL)
-	srv, err := New(Options{PublicURL: u, LoginPerAccount: 3, LoginPerAddress: 20, LoginWindow: 15 * time.Minute, Version: "test"},
-		ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	opts := Options{PublicURL: u, LoginPerAccount: 3, LoginPerAddress: 20, LoginWindow: 15 * time.Minute, Version: "test"}
+	for _, c := range configure {
+		c(db, &opts)
+	}
+	srv, err := New(opts, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
