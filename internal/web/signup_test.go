@@ -63,6 +63,10 @@ func TestSignUpClosedByDefault(t *testing.T) {
 	if r := b.get("/login"); strings.Contains(r.body, `href="/signup"`) {
 		t.Fatal("the login page offers sign-up while it is closed")
 	}
+	// The language links keep the page, and the choice stays.
+	expect(t, b.get("/login/forgot"), 200, `href="?lang=fr"`)
+	expect(t, b.get("/login/forgot?lang=fr"), 200, `<html lang="fr">`, "Mot de passe oublié")
+	expect(t, b.get("/login"), 200, `<html lang="fr">`)
 }
 
 // openSignUp opens registration, with mail kept in letters and the
