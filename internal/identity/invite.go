@@ -68,7 +68,8 @@ func (s *Store) CheckInvitation(ctx context.Context, token string) error {
 
 // SignUpWithInvitation spends the invitation and creates the account,
 // pending until its address is confirmed; it returns the verification
-// token to mail to the newcomer.
+// token to mail to the newcomer. As SignUp, an address another account
+// has gives ErrEmailTaken and that account (the invitation stays unused).
 func (s *Store) SignUpWithInvitation(ctx context.Context, token string, n NewAccount) (Account, string, error) {
 	var groups string
 	return s.signUp(ctx, n, SignUpOptions{}, func(tx *store.Tx) error {
@@ -127,6 +128,9 @@ func (s *Store) Invitations(ctx context.Context) ([]Invitation, error) {
 		var created, expires, used int64
 		if err := rows.Scan(&i.ID, &groups, &i.Note, &created, &expires, &used, &i.UsedBy); err != nil {
 			return nil, err
+		}
+		if len(i.ID) < invitationIDLen {
+			return nil, fmt.Errorf("identity: invitation with a malformed hash %q", i.ID)
 		}
 		i.ID = i.ID[:invitationIDLen]
 		i.Groups = strings.Fields(groups)

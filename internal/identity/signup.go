@@ -31,25 +31,31 @@ const maxReason = 2000
 // account has gives ErrEmailTaken, and that account.
 func (s *Store) SignUp(ctx context.Context, n NewAccount, o SignUpOptions) (Account, string, error) {
 	o.Reason = strings.TrimSpace(o.Reason)
-	if utf8.RuneCountInString(o.Reason) > maxReason || strings.ContainsRune(o.Reason, 0) {
+	if !utf8.ValidString(o.Reason) || utf8.RuneCountInString(o.Reason) > maxReason || strings.ContainsRune(o.Reason, 0) {
 		return Account{}, "", invalid("reason", fmt.Sprintf("must be at most %d characters", maxReason))
 	}
-	a, token, err := s.signUp(ctx, n, o, nil, nil)
-	if errors.Is(err, ErrEmailTaken) {
-		owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE lower(email) = lower(?)`, strings.TrimSpace(n.Email)))
-		if lerr != nil {
-			return Account{}, "", errors.Join(err, lerr)
-		}
-		return owner, "", err
-	}
-	return a, token, err
+	return s.signUp(ctx, n, o, nil, nil)
 }
 
 // signUp is what every sign-up shares: a new pending account, its
 // sign_ups row and its verification link, written together; before runs
 // first in the transaction (an invitation is spent there), after once the
-// account exists.
+// account exists. An address another account has gives ErrEmailTaken with
+// that account, so that its owner can be told.
 func (s *Store) signUp(ctx context.Context, n NewAccount, o SignUpOptions, before func(*store.Tx) error, after func(*store.Tx, Account) error) (Account, string, error) {
+	a, token, err := s.createSignUp(ctx, n, o, before, after)
+	if !errors.Is(err, ErrEmailTaken) {
+		return a, token, err
+	}
+	owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE lower(email) = lower(?)`, strings.TrimSpace(n.Email)))
+	if lerr != nil {
+		// Gone since: an ordinary conflict, nobody to tell.
+		return Account{}, "", fmt.Errorf("identity: e-mail address %q: %w", n.Email, store.ErrConflict)
+	}
+	return owner, "", err
+}
+
+func (s *Store) createSignUp(ctx context.Context, n NewAccount, o SignUpOptions, before func(*store.Tx) error, after func(*store.Tx, Account) error) (Account, string, error) {
 	n.Admin, n.State = false, Pending
 	if err := n.validate(); err != nil {
 		return Account{}, "", err
@@ -169,24 +175,18 @@ func (s *Store) SignUps(ctx context.Context) ([]SignUpRequest, error) {
 }
 
 // ApproveSignUp activates a moderated sign-up whose address is confirmed.
+// Two moderators deciding at once: the second gets store.ErrNotFound.
 func (s *Store) ApproveSignUp(ctx context.Context, username string) (Account, error) {
 	var a Account
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		id, err := pendingSignUp(ctx, tx, username)
+		id, err := takeSignUp(ctx, tx, username, true)
 		if err != nil {
 			return err
 		}
-		var verified int64
-		if err := tx.QueryRow(ctx, `SELECT verified_at FROM sign_ups WHERE account_id = ?`, id).Scan(&verified); err != nil {
-			return err
+		a, err = scanAccount(tx.QueryRow(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? AND state = 'pending' RETURNING `+accountCols, s.now(), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notPending(username)
 		}
-		if verified == 0 {
-			return ErrNotVerified
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM sign_ups WHERE account_id = ?`, id); err != nil {
-			return err
-		}
-		a, err = scanAccount(tx.QueryRow(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? RETURNING `+accountCols, s.now(), id))
 		return err
 	})
 	return a, err
@@ -198,14 +198,14 @@ func (s *Store) ApproveSignUp(ctx context.Context, username string) (Account, er
 func (s *Store) RefuseSignUp(ctx context.Context, username string) (Account, error) {
 	var a Account
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		id, err := pendingSignUp(ctx, tx, username)
+		id, err := takeSignUp(ctx, tx, username, false)
 		if err != nil {
 			return err
 		}
-		if a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id)); err != nil {
-			return err
+		a, err = scanAccount(tx.QueryRow(ctx, `DELETE FROM accounts WHERE id = ? AND state = 'pending' RETURNING `+accountCols, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notPending(username)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = ?`, id)
 		return err
 	})
 	return a, err
@@ -214,18 +214,30 @@ func (s *Store) RefuseSignUp(ctx context.Context, username string) (Account, err
 // ErrNotVerified is a sign-up whose address is not confirmed yet.
 var ErrNotVerified = errors.New("this person has not confirmed the e-mail address yet")
 
-// pendingSignUp finds the account of a pending sign-up by name.
-func pendingSignUp(ctx context.Context, tx *store.Tx, username string) (int64, error) {
+// takeSignUp deletes the sign_ups row of a pending account by name, in
+// the caller's transaction: the row is what two moderators race for.
+// verified asks that the address be confirmed.
+func takeSignUp(ctx context.Context, tx *store.Tx, username string, verified bool) (int64, error) {
 	n, err := NormalizeName("username", username)
 	if err != nil {
 		return 0, err
 	}
-	var id int64
-	err = tx.QueryRow(ctx, `SELECT a.id FROM accounts a JOIN sign_ups u ON u.account_id = a.id WHERE a.username = ? AND a.state = 'pending'`, n).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("identity: no pending sign-up of %q: %w", n, store.ErrNotFound)
+	var id, verifiedAt int64
+	err = tx.QueryRow(ctx, `DELETE FROM sign_ups WHERE account_id = (SELECT id FROM accounts WHERE username = ? AND state = 'pending')
+		RETURNING account_id, verified_at`, n).Scan(&id, &verifiedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, notPending(n)
+	case err != nil:
+		return 0, err
+	case verified && verifiedAt == 0:
+		return 0, ErrNotVerified
 	}
-	return id, err
+	return id, nil
+}
+
+func notPending(username string) error {
+	return fmt.Errorf("identity: no pending sign-up of %q: %w", username, store.ErrNotFound)
 }
 
 // PurgeSignUps deletes the accounts of sign-ups whose address was not

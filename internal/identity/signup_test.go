@@ -1,7 +1,9 @@
 package identity_test
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,7 @@ func TestSignUpRefusals(t *testing.T) {
 		{"reserved name", newcomer("postmaster"), identity.SignUpOptions{}, identity.ErrInvalid},
 		{"taken name", identity.NewAccount{Username: "alice", Email: "other@example.net", Password: "a long enough password"}, identity.SignUpOptions{}, store.ErrConflict},
 		{"reason too long", newcomer("dave"), identity.SignUpOptions{Moderated: true, Reason: long}, identity.ErrInvalid},
+		{"reason not UTF-8", newcomer("dave"), identity.SignUpOptions{Moderated: true, Reason: "caf\xe9"}, identity.ErrInvalid},
 		{"short password", identity.NewAccount{Username: "erin", Email: "erin@example.net", Password: "short"}, identity.SignUpOptions{}, identity.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +116,37 @@ func TestModeratedSignUp(t *testing.T) {
 	// An active account is not a sign-up.
 	if _, err := s.RefuseSignUp(ctx, "carol"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("refused an active account: %v", err)
+	}
+}
+
+// Two moderators deciding at once: one decision wins, the other is told
+// the sign-up is gone, and the account is either open or deleted.
+func TestSignUpDecisionRace(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	for round := range 5 {
+		name := fmt.Sprintf("racer%d", round)
+		_, token, err := s.SignUp(ctx, newcomer(name), identity.SignUpOptions{Moderated: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.VerifyEmail(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		go func() { _, err := s.ApproveSignUp(ctx, name); errs <- err }()
+		go func() { _, err := s.RefuseSignUp(ctx, name); errs <- err }()
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) {
+			t.Fatalf("round %d: both or neither decided: %v / %v", round, e1, e2)
+		}
+		if lost := cmp.Or(e1, e2); !errors.Is(lost, store.ErrNotFound) {
+			t.Fatalf("round %d: the loser got %v", round, lost)
+		}
+		a, err := s.Account(ctx, name)
+		if err == nil && a.State != identity.Active || err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("round %d: %+v %v", round, a, err)
+		}
 	}
 }
 

@@ -71,18 +71,13 @@ func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v
 	case f.Email != "" && s.opts.Mailer == nil:
 		err = &identity.InvalidError{Field: "invitation_mail", Reason: "no mail server is configured"}
 	case f.Email != "":
-		if _, perr := mail.ParseAddress(f.Email); perr != nil {
+		if addr, perr := mail.ParseAddress(f.Email); perr != nil || addr.Name != "" {
 			err = &identity.InvalidError{Field: "email", Reason: "is not an e-mail address"}
 		}
 	}
 	var token string
 	if err == nil {
 		token, err = s.ids.CreateInvitation(r.Context(), f.Groups, time.Duration(days)*24*time.Hour, f.Note)
-	}
-	if err == nil && f.Email != "" {
-		err = s.opts.Mailer.Send(r.Context(), f.Email, s.cat.T(view.Lang, "mail.invitation.subject"),
-			s.cat.T(view.Lang, "mail.invitation.body", v.account.DisplayName, v.account.Username, s.publicLink("/invite/"+token), days))
-		view.MailedTo = f.Email
 	}
 	if err != nil {
 		s.adminInvitationsPage(w, r, view, s.explain(r, &view.page, err, ""))
@@ -91,6 +86,17 @@ func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v
 	s.log.Info("invitation created", "request_id", reqID(r), "by", v.account.ID, "groups", len(f.Groups), "mailed", f.Email != "")
 	view.Link, view.Form = s.publicLink("/invite/"+token), invitationForm{Days: 7}
 	view.Notice = view.T("ok.invitation_created")
+	if f.Email != "" {
+		// The invitation exists either way: if the mail cannot be queued,
+		// the link is still shown, to be passed on by hand.
+		if err := s.opts.Mailer.Send(r.Context(), f.Email, s.cat.T(view.Lang, "mail.invitation.subject"),
+			s.cat.T(view.Lang, "mail.invitation.body", v.account.DisplayName, v.account.Username, view.Link, days)); err != nil {
+			s.log.Warn("invitation not mailed", "request_id", reqID(r), "err", err)
+			view.Errors = append(view.Errors, view.T("invitations.not_mailed"))
+		} else {
+			view.MailedTo = f.Email
+		}
+	}
 	s.adminInvitationsPage(w, r, view, http.StatusCreated)
 }
 

@@ -49,17 +49,16 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 	}
 	a, token, err := s.ids.SignUpWithInvitation(r.Context(), v.Token, identity.NewAccount{Username: v.Username,
 		DisplayName: v.Name, Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang})
-	if err != nil {
+	if err != nil && !errors.Is(err, identity.ErrEmailTaken) {
 		s.inviteFailed(w, r, v, err)
 		return
 	}
-	link := s.publicLink("/verify/" + token)
-	if err := s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(v.Lang, "mail.verify.subject"),
-		s.cat.T(v.Lang, "mail.verify.body", a.Username, link, int(identity.VerificationTTL.Hours()))); err != nil {
+	// As on /signup, an address already in use gets the same answer and
+	// its owner is told by mail.
+	if err := s.mailSignUp(r, v.Lang, a, token, err); err != nil {
 		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "invite", v)
 		return
 	}
-	s.log.Info("signed up with an invitation", "request_id", reqID(r), "account_id", a.ID)
 	v.Sent = true
 	s.render(w, r, http.StatusOK, "invite", v)
 }

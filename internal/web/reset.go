@@ -94,7 +94,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("password reset asked", "request_id", reqID(r))
-	v.Sent = true
+	v.Sent, v.PoW = true, nil
 	s.render(w, r, http.StatusOK, "login_forgot", v)
 }
 

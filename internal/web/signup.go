@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"pelote/internal/identity"
 )
@@ -90,21 +91,14 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnprocessableEntity, "err.password_mismatch")
 		return
 	}
-	s.signUps.Fail("all")
 	a, token, err := s.ids.SignUp(r.Context(), identity.NewAccount{Username: v.Username, DisplayName: v.Name,
 		Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang},
 		identity.SignUpOptions{Moderated: v.Moderated, Reason: v.Reason})
-	switch {
-	case errors.Is(err, identity.ErrEmailTaken):
-		err = s.mailAccount(r.Context(), a, v.Lang, "mail.signup_known.subject", "mail.signup_known.body",
-			a.Username, s.publicLink("/login/forgot"))
-		s.log.Info("sign-up with a known address", "request_id", reqID(r), "account_id", a.ID)
-	case err == nil:
-		err = s.mailAccount(r.Context(), a, v.Lang, "mail.verify.subject", "mail.verify.body",
-			a.Username, s.publicLink("/verify/"+token), int(identity.VerificationTTL.Hours()))
-		s.log.Info("signed up", "request_id", reqID(r), "account_id", a.ID, "moderated", v.Moderated)
+	if err == nil || errors.Is(err, identity.ErrEmailTaken) {
+		// Only what sends mail counts: refused names do not close sign-up.
+		s.signUps.Fail("all")
 	}
-	if err != nil {
+	if err = s.mailSignUp(r, v.Lang, a, token, err); err != nil {
 		s.render(w, r, s.explain(r, &v.page, err, "signup.err.username_taken"), "signup", v)
 		return
 	}
@@ -112,19 +106,42 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "signup", v)
 }
 
+// mailSignUp sends what follows a sign-up (err is the sign-up's): the
+// verification link, or to the owner of an address already in use, a
+// notice that they have an account. It returns the error to show.
+func (s *Server) mailSignUp(r *http.Request, lang string, a identity.Account, token string, err error) error {
+	switch {
+	case errors.Is(err, identity.ErrEmailTaken):
+		s.log.Info("sign-up with a known address", "request_id", reqID(r), "account_id", a.ID)
+		return s.mailAccount(r.Context(), a, lang, "mail.signup_known.subject", "mail.signup_known.body",
+			a.Username, s.publicLink("/login/forgot"))
+	case err != nil:
+		return err
+	}
+	s.log.Info("signed up", "request_id", reqID(r), "account_id", a.ID)
+	return s.mailAccount(r.Context(), a, lang, "mail.verify.subject", "mail.verify.body",
+		a.Username, s.publicLink("/verify/"+token), int(identity.VerificationTTL.Hours()))
+}
+
 // notifyModerators tells the administrators that a sign-up waits for
 // them. A failure is logged: the sign-up is listed on the approvals page
 // all the same.
 func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account, reqID string) {
-	admins, err := s.ids.Members(ctx, "admin")
-	for _, a := range admins {
-		if err == nil && a.State == identity.Active {
-			err = s.mailAccount(ctx, a, s.cat.Match(""), "mail.signup_review.subject", "mail.signup_review.body",
-				a.Username, newcomer.Username, s.publicLink("/admin/approvals"))
-		}
+	if s.opts.Mailer == nil {
+		return
 	}
+	admins, err := s.ids.Members(ctx, "admin")
 	if err != nil {
 		s.log.Warn("moderators not told of a sign-up", "request_id", reqID, "err", err)
+	}
+	for _, a := range admins {
+		if a.State != identity.Active {
+			continue
+		}
+		if err := s.mailAccount(ctx, a, s.cat.Match(""), "mail.signup_review.subject", "mail.signup_review.body",
+			a.Username, newcomer.Username, s.publicLink("/admin/approvals")); err != nil {
+			s.log.Warn("a moderator not told of a sign-up", "request_id", reqID, "account_id", a.ID, "err", err)
+		}
 	}
 }
 
@@ -150,7 +167,7 @@ func (s *Server) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	message := formValue(r, "message")
-	if len(message) > 2000 {
+	if utf8.RuneCountInString(message) > 2000 {
 		s.approvalsFailed(w, r, v, &identity.InvalidError{Field: "message", Reason: "must be at most 2000 characters"})
 		return
 	}

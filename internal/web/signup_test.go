@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"pelote/internal/pow"
 	"pelote/internal/store"
@@ -115,18 +116,21 @@ func TestSignUpBrakes(t *testing.T) {
 		t.Fatal("a replayed answer made an account")
 	}
 
+	// Refused names do not count against the hourly limit.
 	expect(t, b.post("/signup", b.solved("/signup", signUpForm("postmaster"))), 422, "reserved")
+	expect(t, b.post("/signup", b.solved("/signup", signUpForm("carol"))), 409, "username is taken")
 	// Two sign-ups an hour, from everywhere: the third waits.
-	r = b.post("/signup", b.solved("/signup", signUpForm("dave")))
+	expect(t, b.post("/signup", b.solved("/signup", signUpForm("dave"))), 200, "dave@example.net")
+	r = b.post("/signup", b.solved("/signup", signUpForm("erin")))
 	expect(t, r, 429, "Many accounts were created")
 	if r.header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After")
 	}
-	if mail.count() != 1 {
-		t.Fatalf("%d mails, want 1 (carol's)", mail.count())
+	if mail.count() != 2 {
+		t.Fatalf("%d mails, want 2 (carol's and dave's)", mail.count())
 	}
-	if _, err := e.ids.Account(t.Context(), "dave"); err == nil {
-		t.Fatal("dave was made past the limit")
+	if _, err := e.ids.Account(t.Context(), "erin"); err == nil {
+		t.Fatal("erin was made past the limit")
 	}
 }
 
@@ -166,4 +170,23 @@ func TestAdminInvitations(t *testing.T) {
 	member := e.browser()
 	expect(t, member.login("bob", "correct horse battery"), 200)
 	expect(t, member.get("/admin/invitations"), 403)
+}
+
+// An invitation used with a member's address: the same answer as any
+// sign-up, the member is told, and the invitation is still good.
+func TestInvitationWithKnownAddress(t *testing.T) {
+	mail := &letters{}
+	e := newEnv(t, "http://pelote.test", func(_ *store.DB, o *Options) { o.Mailer = mail })
+	e.account("alice", false)
+	token, err := e.ids.CreateInvitation(t.Context(), nil, time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	form := url.Values{"username": {"mallory"}, "email": {"alice@example.org"}, "password": {"a long enough password"}, "password2": {"a long enough password"}}
+	expect(t, b.post("/invite/"+token, form), 200, "alice@example.org")
+	if mail.count() != 1 || !strings.HasPrefix(mail.sent[0], "alice@example.org\n") || !strings.Contains(mail.sent[0], "your username is alice") {
+		t.Fatalf("mails: %q", mail.sent)
+	}
+	expect(t, b.get("/invite/"+token), 200, `name="username"`)
 }

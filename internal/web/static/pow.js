@@ -40,10 +40,19 @@
     var answer = form.querySelector("input[name=pow_solution]");
     var status = form.querySelector("[data-pow-status]");
     if (!token || !answer || !status) return;
-    var done = false, waiting = false;
+    // broken: this browser cannot compute; the form then goes as it is
+    // and the server's answer says what is missing.
+    var done = false, waiting = false, broken = false;
     function say(key) { status.textContent = status.getAttribute("data-" + key); }
 
+    form.addEventListener("submit", function (e) {
+      if (done || broken) return;
+      e.preventDefault(); // sent as soon as the answer is found
+      waiting = true;
+      say("waiting");
+    });
     if (!window.crypto || !crypto.subtle) {
+      broken = true;
       say("insecure"); // WebCrypto exists only over HTTPS (or on localhost)
       return;
     }
@@ -53,13 +62,9 @@
       done = true;
       say("done");
       if (waiting) form.requestSubmit ? form.requestSubmit() : form.submit();
-    }, function () { say("failed"); });
-
-    form.addEventListener("submit", function (e) {
-      if (done) return;
-      e.preventDefault(); // sent as soon as the answer is found
-      waiting = true;
-      say("waiting");
+    }, function () {
+      broken = true;
+      say("failed");
     });
   });
 })();
