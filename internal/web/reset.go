@@ -36,6 +36,22 @@ func (s *Server) mailAccount(ctx context.Context, a identity.Account, fallback, 
 	return s.opts.Mailer.Send(ctx, a.Email, s.cat.T(lang, subject), s.cat.T(lang, body, args...))
 }
 
+// mailsPerAccountHour bounds the mails the public forms send one account.
+const mailsPerAccountHour = 3
+
+// mailBudget counts one form-triggered mail to an account; past the
+// budget the mail is not sent, and the form answers as if it were: the
+// answer must not tell either.
+func (s *Server) mailBudget(r *http.Request, a identity.Account) bool {
+	key := "account:" + strconv.FormatInt(a.ID, 10)
+	if blocked, _ := s.mailedTo.Blocked(key); blocked {
+		s.log.Warn("mail to an account held back: too many asked for this hour", "request_id", reqID(r), "account_id", a.ID)
+		return false
+	}
+	s.mailedTo.Fail(key)
+	return true
+}
+
 // addressBudget counts one request of kind from the client's address, as
 // failed logins are counted, and returns how long to wait when over it.
 func (s *Server) addressBudget(w http.ResponseWriter, r *http.Request, kind string) (time.Duration, bool) {
@@ -85,7 +101,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, a, found, err := s.ids.RequestPasswordReset(r.Context(), v.Login)
-	if err == nil && found {
+	if err == nil && found && s.mailBudget(r, a) {
 		err = s.mailAccount(r.Context(), a, v.Lang, "mail.reset.subject", "mail.reset.body",
 			a.Username, s.publicLink("/login/reset/"+token), int(identity.ResetLinkTTL.Minutes()))
 	}

@@ -74,6 +74,10 @@ type Server struct {
 	failedByAddress *ratelimit.Failures
 	// signUps counts sign-ups of the last hour, from every address.
 	signUps *ratelimit.Failures
+	// mailedTo counts the unasked-for mails each account got (reset links,
+	// notices of sign-ups with its address), so that nobody can flood a
+	// member's mailbox through the forms.
+	mailedTo *ratelimit.Failures
 	// ready is false until the server listens and again once it drains.
 	ready atomic.Bool
 	// cookie is the session cookie's name (with __Host- under https).
@@ -102,6 +106,7 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 		opts.SignUpsPerHour = 30
 	}
 	s.signUps = ratelimit.NewFailures(opts.SignUpsPerHour, time.Hour, s.clock)
+	s.mailedTo = ratelimit.NewFailures(mailsPerAccountHour, time.Hour, s.clock)
 	s.secure = opts.PublicURL != nil && opts.PublicURL.Scheme == "https"
 	s.cookie = "pelote_session"
 	if s.secure {

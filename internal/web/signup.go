@@ -113,6 +113,9 @@ func (s *Server) mailSignUp(r *http.Request, lang string, a identity.Account, to
 	switch {
 	case errors.Is(err, identity.ErrEmailTaken):
 		s.log.Info("sign-up with a known address", "request_id", reqID(r), "account_id", a.ID)
+		if !s.mailBudget(r, a) {
+			return nil
+		}
 		return s.mailAccount(r.Context(), a, lang, "mail.signup_known.subject", "mail.signup_known.body",
 			a.Username, s.publicLink("/login/forgot"))
 	case err != nil:

@@ -190,3 +190,18 @@ func TestInvitationWithKnownAddress(t *testing.T) {
 	}
 	expect(t, b.get("/invite/"+token), 200, `name="username"`)
 }
+
+// The public forms cannot flood a member's mailbox: past a few mails an
+// hour, the answer stays the same and nothing more is sent.
+func TestFormsMailAnAccountSparingly(t *testing.T) {
+	mail := &letters{}
+	e := newEnv(t, "http://pelote.test", func(_ *store.DB, o *Options) { o.Mailer, o.LoginPerAddress = mail, 100 })
+	e.account("alice", false)
+	b := e.browser()
+	for range mailsPerAccountHour + 2 {
+		expect(t, b.post("/login/forgot", url.Values{"login": {"alice"}}), 200, "If an account matches")
+	}
+	if mail.count() != mailsPerAccountHour {
+		t.Fatalf("%d mails to alice, want %d", mail.count(), mailsPerAccountHour)
+	}
+}
