@@ -66,8 +66,7 @@ func (s *Store) SessionsEnded(ctx context.Context, tx *store.Tx, sessions []int6
 		}
 	}
 	if len(jobs) > 0 {
-		// Early at worst: a worker that finds nothing polls again.
-		s.Queue.Wake()
+		tx.AfterCommit(s.Queue.Wake)
 	}
 	return nil
 }

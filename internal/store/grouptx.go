@@ -120,7 +120,10 @@ func (db *DB) runGroup(batch []*groupItem) {
 	}
 	t := &Tx{tx: tx, dialect: db.dialect, db: db}
 	for i, it := range batch {
-		errs[i] = db.runSavepoint(t, it)
+		hooks := len(t.after)
+		if errs[i] = db.runSavepoint(t, it); errs[i] != nil {
+			t.after = t.after[:hooks] // rolled back: its hooks go too
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("store: commit: %w", err)
@@ -128,6 +131,10 @@ func (db *DB) runGroup(batch []*groupItem) {
 			if errs[i] == nil {
 				errs[i] = err
 			}
+		}
+	} else {
+		for _, fn := range t.after {
+			fn()
 		}
 	}
 	for i, it := range batch {

@@ -93,3 +93,50 @@ func TestGroupTxCancelledAndClosed(t *testing.T) {
 		t.Fatal("a closed database took a write")
 	}
 }
+
+// AfterCommit hooks run once the writes are committed, and only the hooks
+// of what was committed.
+func TestAfterCommit(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := t.Context()
+	for _, run := range []struct {
+		name string
+		tx   func(context.Context, func(*store.Tx) error) error
+	}{{"alone", db.InTx}, {"grouped", db.InGroupTx}} {
+		t.Run(run.name, func(t *testing.T) {
+			var mu sync.Mutex
+			ran := map[string]bool{}
+			var wg sync.WaitGroup
+			for i := range 12 {
+				wg.Go(func() {
+					name := fmt.Sprintf("%s-%d", run.name, i)
+					_ = run.tx(ctx, func(tx *store.Tx) error {
+						if err := insertLease(ctx, tx, name); err != nil {
+							return err
+						}
+						tx.AfterCommit(func() {
+							// The writes are visible to anyone by now.
+							var n int
+							_ = db.QueryRow(context.Background(), `SELECT COUNT(*) FROM leases WHERE name = ?`, name).Scan(&n)
+							mu.Lock()
+							ran[name] = n == 1
+							mu.Unlock()
+						})
+						if i%3 == 0 {
+							return errors.New("refused")
+						}
+						return nil
+					})
+				})
+			}
+			wg.Wait()
+			for i := range 12 {
+				name := fmt.Sprintf("%s-%d", run.name, i)
+				visible, called := ran[name]
+				if want := i%3 != 0; called != want || called && !visible {
+					t.Errorf("%s: hook called %v (want %v), writes visible then %v", name, called, want, visible)
+				}
+			}
+		})
+	}
+}

@@ -211,7 +211,16 @@ type Tx struct {
 	// unprepared are queries to prepare once the transaction is over: the
 	// SQLite writer has one connection, which the transaction holds.
 	unprepared []string
+	// after run once the transaction is committed (see AfterCommit).
+	after []func()
 }
+
+// AfterCommit runs fn once the transaction's writes are committed, and
+// never if they are rolled back: waking a worker for a job the
+// transaction queues, for example, before the job can be seen. fn must be
+// quick and must not use the database: under group commit it runs on the
+// committer.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 // stmt returns the cached statement for query bound to the transaction,
 // or nil when there is none yet.
@@ -268,6 +277,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, fn := range t.after {
+		fn()
 	}
 	for _, q := range t.unprepared {
 		db.stmts.get(ctx, db.w, q)
