@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -117,9 +119,13 @@ func (c *Catalog) Missing() map[string][]string {
 	out := map[string][]string{}
 	ref := c.msgs[Fallback]
 	for l, m := range c.msgs {
-		for k := range ref {
-			if _, ok := m[k]; !ok {
+		for k, text := range ref {
+			got, ok := m[k]
+			switch {
+			case !ok:
 				out[l] = append(out[l], "missing "+k)
+			case !slices.Equal(verbs(got), verbs(text)):
+				out[l] = append(out[l], fmt.Sprintf("%s: arguments %v, English has %v", k, verbs(got), verbs(text)))
 			}
 		}
 		for k := range m {
@@ -129,6 +135,22 @@ func (c *Catalog) Missing() map[string][]string {
 		}
 	}
 	return out
+}
+
+// verb finds fmt verbs, with an explicit argument index if any.
+var verb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
+
+// verbs lists a message's fmt verbs, sorted: a translation may reorder its
+// arguments (with %[n]s), but must use the same ones.
+func verbs(text string) []string {
+	vs := verb.FindAllString(text, -1)
+	for i, v := range vs {
+		if v == "%%" {
+			vs[i] = ""
+		}
+	}
+	slices.Sort(vs)
+	return slices.DeleteFunc(vs, func(v string) bool { return v == "" })
 }
 
 // HasKey reports whether the fallback catalogue defines key.

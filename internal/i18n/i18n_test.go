@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -63,5 +64,21 @@ func TestMatchAndFallback(t *testing.T) {
 	}
 	if _, err := load(fstest.MapFS{"locales/fr.json": {Data: []byte(`{}`)}}); err == nil {
 		t.Error("a catalogue without English must be refused")
+	}
+}
+
+// A translation must use the arguments English uses, in any order.
+func TestMissingChecksArguments(t *testing.T) {
+	fsys := fstest.MapFS{
+		"locales/en.json": {Data: []byte(`{"a":"%s has %d","b":"100%% of %s","c":"%s then %[1]s"}`)},
+		"locales/fr.json": {Data: []byte(`{"a":"%d chez %s","b":"100 %% de %q","c":"%s puis %[1]s"}`)},
+	}
+	c, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Missing()["fr"]
+	if len(got) != 1 || !strings.HasPrefix(got[0], "b: arguments [%q]") {
+		t.Fatalf("problems %q", got)
 	}
 }
