@@ -25,7 +25,7 @@ func (c *cli) mailCmd(args []string) error {
 		return usagef("mail needs a verb: test")
 	}
 	f := c.flags("mail test", false)
-	lang := f.String("lang", "en", "language of the message (en, fr)")
+	lang := f.String("lang", "en", "language of the message (en, fr, de, nl)")
 	pos, err := f.parse(args[1:], 1, "one address")
 	if err != nil {
 		return err

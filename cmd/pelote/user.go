@@ -35,7 +35,7 @@ func (c *cli) userAdd(args []string) error {
 	f := c.flags("user add", true)
 	email := f.String("email", "", "primary e-mail address (required)")
 	name := f.String("name", "", "display name")
-	locale := f.String("locale", "en", "language of the account (en, fr)")
+	locale := f.String("locale", "en", "language of the account (en, fr, de, nl)")
 	admin := f.Bool("admin", false, "make the account an administrator")
 	fromStdin := f.Bool("password-stdin", false, "read the password from standard input")
 	pos, err := f.parse(args, 1, "one username")
