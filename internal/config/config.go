@@ -81,6 +81,9 @@ type Registration struct {
 	// password-reset forms in bits: each one doubles the browser's work.
 	// 0 turns it off.
 	ProofOfWork int `yaml:"proof_of_work"`
+	// TermsURL is the hoster's terms of service: when set, people accept
+	// them to sign up, and every page links to them.
+	TermsURL string `yaml:"terms_url"`
 }
 
 // Mail is the outgoing SMTP server.
@@ -357,6 +360,11 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("registration.mode", "%q must be closed, open or moderated", c.Registration.Mode)
+	}
+	if t := c.Registration.TermsURL; t != "" {
+		if u, err := url.Parse(t); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("registration.terms_url", "%q is not an http(s) address", t)
+		}
 	}
 	if c.Registration.PerHour < 1 {
 		bad("registration.per_hour", "must be at least 1 sign-up per hour")

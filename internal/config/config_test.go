@@ -68,6 +68,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"not yaml", "listen: [\n", nil, []string{"pelote.yaml"}},
 		{"open sign-up without mail", "registration:\n  mode: open\n", nil, []string{"registration.mode", "mail.host"}},
 		{"unknown registration mode", "", []string{"PELOTE_REGISTRATION_MODE=everyone"}, []string{"PELOTE_REGISTRATION_MODE", "closed, open or moderated"}},
+		{"terms not a web address", "registration:\n  terms_url: /cgu\n", nil, []string{"registration.terms_url"}},
 		{"proof-of-work too hard", "registration:\n  proof_of_work: 40\n", nil, []string{"registration.proof_of_work", "24"}},
 	}
 	for _, tc := range tests {

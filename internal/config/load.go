@@ -120,6 +120,7 @@ var keys = []key{
 	{name: "registration.mode", help: "who may create an account: closed (admins and invitations), open (with e-mail confirmation) or moderated (then an admin approves)", set: str(func(c *Config) *string { return &c.Registration.Mode })},
 	{name: "registration.per_hour", help: "sign-ups taken per hour across all addresses", set: integer(func(c *Config) *int { return &c.Registration.PerHour })},
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
+	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 }
 

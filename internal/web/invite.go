@@ -47,6 +47,11 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "invite", v)
 		return
 	}
+	if s.termsRefused(r) {
+		v.Errors = []string{v.T("signup.err.terms")}
+		s.render(w, r, http.StatusUnprocessableEntity, "invite", v)
+		return
+	}
 	a, token, err := s.ids.SignUpWithInvitation(r.Context(), v.Token, identity.NewAccount{Username: v.Username,
 		DisplayName: v.Name, Email: v.Email, Password: r.PostFormValue("password"), Locale: v.Lang})
 	if err != nil && !errors.Is(err, identity.ErrEmailTaken) {

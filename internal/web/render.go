@@ -68,6 +68,8 @@ type page struct {
 	Version   string
 	// SignUpOpen shows the way to sign up to people not signed in.
 	SignUpOpen bool
+	// TermsURL links the hoster's terms of service, if any.
+	TermsURL string
 	// PoW is the anti-robot challenge of the page's form; the page then
 	// loads the script that solves it.
 	PoW *pow.Challenge
@@ -96,6 +98,7 @@ func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
 	}
 	p.Title = p.tr(titleKey)
 	p.SignUpOpen = s.opts.Registration == "open" || s.opts.Registration == "moderated"
+	p.TermsURL = s.opts.TermsURL
 	if v != nil {
 		p.Account, p.IsAdmin = &v.account, v.admin
 	}

@@ -55,6 +55,9 @@ type Options struct {
 	SignUpsPerHour int
 	// PoW guards the sign-up and reset forms; nil for none.
 	PoW *pow.Puzzles
+	// TermsURL is the hoster's terms of service, accepted at sign-up;
+	// empty for none.
+	TermsURL string
 }
 
 // Pinger is what the health check needs of the database.

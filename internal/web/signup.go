@@ -31,6 +31,12 @@ func (s *Server) redeemPoW(r *http.Request) error {
 
 func (s *Server) moderated() bool { return s.opts.Registration == "moderated" }
 
+// termsRefused tells whether a sign-up form came back without the terms
+// of service accepted, when the hoster has some.
+func (s *Server) termsRefused(r *http.Request) bool {
+	return s.opts.TermsURL != "" && r.PostFormValue("terms") != "yes"
+}
+
 type signUpView struct {
 	page
 	Username, Name, Email, Reason string
@@ -89,6 +95,10 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		fail(http.StatusUnprocessableEntity, "err.password_mismatch")
+		return
+	}
+	if s.termsRefused(r) {
+		fail(http.StatusUnprocessableEntity, "signup.err.terms")
 		return
 	}
 	a, token, err := s.ids.SignUp(r.Context(), identity.NewAccount{Username: v.Username, DisplayName: v.Name,

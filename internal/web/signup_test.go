@@ -205,3 +205,28 @@ func TestFormsMailAnAccountSparingly(t *testing.T) {
 		t.Fatalf("%d mails to alice, want %d", mail.count(), mailsPerAccountHour)
 	}
 }
+
+// With terms of service, every page links to them and sign-up asks that
+// they be accepted.
+func TestSignUpTerms(t *testing.T) {
+	mail := &letters{}
+	e := newEnv(t, "http://pelote.test", openSignUp(t, mail, 4, 30), func(_ *store.DB, o *Options) {
+		o.TermsURL = "https://example.org/terms"
+	})
+	b := e.browser()
+	expect(t, b.get("/login"), 200, `<a href="https://example.org/terms">Terms of service</a>`)
+	expect(t, b.get("/signup"), 200, `name="terms" value="yes" required`)
+	expect(t, b.post("/signup", b.solved("/signup", signUpForm("carol"))), 422, "Accept the terms of service")
+	form := signUpForm("carol")
+	form.Set("terms", "yes")
+	expect(t, b.post("/signup", b.solved("/signup", form)), 200, "carol@example.net")
+
+	token, err := e.ids.CreateInvitation(t.Context(), nil, time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, b.post("/invite/"+token, signUpForm("dave")), 422, "Accept the terms of service")
+	form = signUpForm("dave")
+	form.Set("terms", "yes")
+	expect(t, b.post("/invite/"+token, form), 200, "dave@example.net")
+}
