@@ -83,6 +83,8 @@ Commands:
   invite create [--group G] [--ttl 168h] [--note N]  a single-use sign-up link
   invite list                            invitations, used or not
   invite revoke ID                       withdraw an unused invitation
+  signup list                            sign-ups waiting (registration.mode moderated)
+  signup approve|refuse NAME [--message M]  decide; the person is told by mail
   mail test ADDRESS [--lang fr]          send a test message with the mail.* settings
   import FILE [--dry-run] [--json]       accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
   user totp-reset NAME                   remove a lost second factor; the member enrols again
@@ -155,6 +157,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.mailCmd(args[1:])
 	case "invite":
 		err = c.inviteCmd(args[1:])
+	case "signup":
+		err = c.signUpCmd(args[1:])
 	case "host":
 		err = c.host(args[1:])
 	case "access":

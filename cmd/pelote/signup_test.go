@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -151,8 +152,15 @@ func TestModeratedSignUpByMail(t *testing.T) {
 	_, text = mailText(t, sink, 5)
 	dave.get(regexp.MustCompile(`http://\S+/verify/[A-Za-z0-9_-]+`).FindString(text))
 	mailText(t, sink, 6) // the moderators' notice
-	if code, _ := root.post("/admin/signups/dave/refuse", url.Values{"message": {"We only take choir members."}}); code != 200 {
-		t.Fatalf("refuse: %d", code)
+	// From the shell this time, as a moderator without a browser would.
+	if out := p.ok("", "signup", "list"); !strings.Contains(out, "dave@example.net") || !strings.Contains(out, "waiting for a decision") {
+		t.Fatalf("signup list:\n%s", out)
+	}
+	p.fails(exitFail, "not found", "", "signup", "approve", "nobody")
+	// The mail waits in the queue for serve's worker.
+	var out, errOut bytes.Buffer
+	if code := run([]string{"signup", "refuse", "dave", "--message", "We only take choir members."}, strings.NewReader(""), &out, &errOut, env); code != exitOK || !strings.Contains(errOut.String(), "queued") {
+		t.Fatalf("signup refuse: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	msg, text = mailText(t, sink, 7)
 	if msg.To[0] != "dave@example.net" || !strings.Contains(text, "did not accept") || !strings.Contains(text, "only take choir members") {

@@ -140,12 +140,12 @@ func (s *Store) VerifyEmail(ctx context.Context, token string) (a Account, await
 
 // SignUpRequest is a pending sign-up, as moderators see it.
 type SignUpRequest struct {
-	Account   Account
-	Moderated bool
-	Reason    string
-	CreatedAt time.Time
+	Account   Account   `json:"account"`
+	Moderated bool      `json:"moderated"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
 	// Verified is false while the address is not confirmed yet.
-	Verified bool
+	Verified bool `json:"verified"`
 }
 
 // SignUps lists pending sign-ups, oldest first: those a moderator must

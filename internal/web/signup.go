@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"pelote/internal/i18n"
 	"pelote/internal/identity"
 )
 
@@ -158,9 +159,43 @@ func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account
 	}
 }
 
-type signUpDecision struct {
-	key, subject, body, notice string
-	decide                     func(context.Context, string) (identity.Account, error)
+// Decided is what DecideSignUp did: the account as the decision left it
+// and, when there is a mailer, whether telling the person failed (the
+// decision stands either way).
+type Decided struct {
+	Account identity.Account
+	MailErr error
+}
+
+// DecideSignUp approves or refuses a sign-up ("approve" or "refuse") and
+// mails the person the decision, with the moderator's message if any, in
+// their language, else in lang. link makes the login page's public link.
+// The web page and `pelote signup` share it.
+func DecideSignUp(ctx context.Context, ids *identity.Store, cat *i18n.Catalog, mailer Mailer, link func(string) string,
+	username, decision, message, lang string) (Decided, error) {
+	decide, subject, body := ids.ApproveSignUp, "mail.signup_approved.subject", "mail.signup_approved.body"
+	switch decision {
+	case "approve":
+	case "refuse":
+		decide, subject, body = ids.RefuseSignUp, "mail.signup_refused.subject", "mail.signup_refused.body"
+	default:
+		return Decided{}, &identity.InvalidError{Field: "decision", Reason: "must be approve or refuse"}
+	}
+	message = strings.TrimSpace(message)
+	if !utf8.ValidString(message) || utf8.RuneCountInString(message) > 2000 {
+		return Decided{}, &identity.InvalidError{Field: "message", Reason: "must be at most 2000 characters"}
+	}
+	a, err := decide(ctx, username)
+	if err != nil || mailer == nil {
+		return Decided{Account: a}, err
+	}
+	if cat.Has(a.Locale) {
+		lang = a.Locale
+	}
+	if message != "" {
+		message = cat.T(lang, "mail.signup.message", message)
+	}
+	return Decided{Account: a, MailErr: mailer.Send(ctx, a.Email, cat.T(lang, subject), cat.T(lang, body, a.Username, link("/login"), message))}, nil
 }
 
 // adminDecideSignUp approves or refuses a sign-up, and mails the person
@@ -169,39 +204,22 @@ func (s *Server) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *vi
 	if !s.parseForm(w, r) {
 		return
 	}
-	var d signUpDecision
-	switch r.PathValue("decision") {
-	case "approve":
-		d = signUpDecision{"approved", "mail.signup_approved.subject", "mail.signup_approved.body", "signup_approved", s.ids.ApproveSignUp}
-	case "refuse":
-		d = signUpDecision{"refused", "mail.signup_refused.subject", "mail.signup_refused.body", "signup_refused", s.ids.RefuseSignUp}
-	default:
+	decision := r.PathValue("decision")
+	if decision != "approve" && decision != "refuse" {
 		s.notFound(w, r)
 		return
 	}
-	message := formValue(r, "message")
-	if utf8.RuneCountInString(message) > 2000 {
-		s.approvalsFailed(w, r, v, &identity.InvalidError{Field: "message", Reason: "must be at most 2000 characters"})
-		return
-	}
-	a, err := d.decide(r.Context(), r.PathValue("username"))
+	d, err := DecideSignUp(r.Context(), s.ids, s.cat, s.opts.Mailer, s.publicLink, r.PathValue("username"), decision,
+		r.PostFormValue("message"), s.newPage(r, v, "").Lang)
 	if err != nil {
 		s.approvalsFailed(w, r, v, err)
 		return
 	}
-	s.log.Info("sign-up decided", "request_id", reqID(r), "by", v.account.ID, "account_id", a.ID, "decision", d.key)
-	lang := a.Locale
-	if !s.cat.Has(lang) {
-		lang = s.newPage(r, v, "").Lang
+	notice := map[string]string{"approve": "signup_approved", "refuse": "signup_refused"}[decision]
+	s.log.Info("sign-up decided", "request_id", reqID(r), "by", v.account.ID, "account_id", d.Account.ID, "decision", decision)
+	if d.MailErr != nil {
+		s.log.Warn("sign-up decision not mailed", "request_id", reqID(r), "account_id", d.Account.ID, "err", d.MailErr)
+		notice += "_unmailed"
 	}
-	if message != "" {
-		message = s.cat.T(lang, "mail.signup.message", message)
-	}
-	if s.opts.Mailer != nil {
-		if err := s.mailAccount(r.Context(), a, lang, d.subject, d.body, a.Username, s.publicLink("/login"), message); err != nil {
-			s.log.Warn("sign-up decision not mailed", "request_id", reqID(r), "account_id", a.ID, "err", err)
-			d.notice += "_unmailed"
-		}
-	}
-	http.Redirect(w, r, "/admin/approvals?ok="+d.notice, http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/approvals?ok="+notice, http.StatusSeeOther)
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"pelote/internal/i18n"
+	"pelote/internal/identity"
+	"pelote/internal/queue"
+	"pelote/internal/web"
+)
+
+// signUpCmd is `pelote signup list|approve|refuse`: the moderators' queue
+// of registration.mode moderated, from the shell.
+func (c *cli) signUpCmd(args []string) error {
+	if len(args) == 0 {
+		return usagef("signup needs a verb: list, approve, refuse")
+	}
+	switch args[0] {
+	case "list":
+		return c.signUpList(args[1:])
+	case "approve", "refuse":
+		return c.signUpDecide(args[0], args[1:])
+	}
+	return usagef("unknown verb signup %q", args[0])
+}
+
+func (c *cli) signUpList(args []string) error {
+	f := c.flags("signup list", true)
+	return c.with(f, args, 0, "no argument", func(_ []string, ids *identity.Store) error {
+		list, err := ids.SignUps(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(list)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tEMAIL\tSIGNED UP\tSTATE\tREASON")
+		for _, s := range list {
+			state := "address not confirmed"
+			if s.Verified {
+				state = "waiting for a decision"
+			}
+			reason, _, _ := strings.Cut(s.Reason, "\n")
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Account.Username, s.Account.Email, s.CreatedAt.Format(time.DateTime), state, reason)
+		}
+		return tw.Flush()
+	})
+}
+
+// signUpDecide approves or refuses; with mail configured, the message to
+// the person waits in the queue for serve's worker.
+func (c *cli) signUpDecide(decision string, args []string) error {
+	f := c.flags("signup "+decision, false)
+	message := f.String("message", "", "a word to the person, sent with the decision")
+	pos, err := f.parse(args, 1, "one username")
+	if err != nil {
+		return err
+	}
+	cfg, db, ids, err := c.open(f)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cat, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	var mailer web.Mailer
+	if cfg.Mail.Host != "" {
+		mailer = queuedMail{q: queue.New(db, c.logger(cfg.LogLevel)), db: db}
+	}
+	link := func(path string) string { return strings.TrimRight(cfg.URL, "/") + path }
+	d, err := web.DecideSignUp(c.ctx, ids, cat, mailer, link, pos[0], decision, *message, i18n.Fallback)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s: sign-up %s\n", d.Account.Username, map[string]string{"approve": "approved", "refuse": "refused and deleted"}[decision])
+	switch {
+	case mailer == nil:
+		fmt.Fprintln(c.stderr, "no mail is configured: tell the person yourself")
+	case d.MailErr != nil:
+		return fmt.Errorf("the decision stands, but its mail could not be queued: %w", d.MailErr)
+	default:
+		fmt.Fprintf(c.stderr, "a mail to %s is queued\n", d.Account.Email)
+	}
+	return nil
+}
