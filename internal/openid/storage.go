@@ -34,6 +34,12 @@ type reqState struct {
 	// account.
 	client  *Client
 	account *identity.Account
+	// browser is the value of the cookie binding authorization requests
+	// to the browser that sends them (set by the provider at /authorize).
+	browser string
+	// requestURI is set when the request named a request_uri, which
+	// Pelote does not fetch.
+	requestURI bool
 }
 
 func stateOf(ctx context.Context) *reqState {
@@ -72,6 +78,12 @@ type stateKey struct{}
 // WithRequestState prepares ctx for one provider request.
 func WithRequestState(ctx context.Context) context.Context {
 	return context.WithValue(ctx, stateKey{}, &reqState{})
+}
+
+// withBrowser is WithRequestState for a request from the browser whose
+// binding cookie holds value.
+func withBrowser(ctx context.Context, value string) context.Context {
+	return context.WithValue(ctx, stateKey{}, &reqState{browser: value})
 }
 
 func noteClient(ctx context.Context, c Client) {
