@@ -13,6 +13,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/openid"
+	"pelote/internal/store"
 )
 
 // Malformed input to the provider's pages and endpoints gets a 4xx with
@@ -256,7 +257,7 @@ func TestMethodNotAllowedAndNoListing(t *testing.T) {
 
 // One address cannot fill the database with authorization requests.
 func TestAuthorizeRatePerAddress(t *testing.T) {
-	e := newRPEnv(t, func(o *Options) { o.AuthorizeRate = authorizePerSecond })
+	e := newRPEnv(t, func(_ *store.DB, o *Options) { o.AuthorizeRate = authorizePerSecond })
 	p := e.person()
 	limited := false
 	for range 3 * authorizePerSecond {

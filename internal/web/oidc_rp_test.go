@@ -17,6 +17,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"pelote/internal/access"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
 	"pelote/internal/openid"
@@ -44,11 +45,11 @@ type relyingParty struct {
 	verifier *oidc.IDTokenVerifier
 }
 
-func newRPEnv(t *testing.T, configure ...func(*Options)) *rpEnv {
+func newRPEnv(t testing.TB, configure ...func(*store.DB, *Options)) *rpEnv {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := storetest.Open(t, store.Own(), identity.Migrations(), openid.Migrations())
+	db := storetest.Open(t, store.Own(), identity.Migrations(), openid.Migrations(), access.Migrations())
 	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
 	keys, err := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	if err != nil {
@@ -74,7 +75,7 @@ func newRPEnv(t *testing.T, configure ...func(*Options)) *rpEnv {
 	opts := Options{PublicURL: u, LoginPerAccount: 5, LoginPerAddress: 50, LoginWindow: 15 * time.Minute, Version: "test", OIDC: p,
 		AuthorizeRate: 1000}
 	for _, c := range configure {
-		c(&opts)
+		c(db, &opts)
 	}
 	srv, err := New(opts, ids, db, cat, log)
 	if err != nil {
@@ -120,7 +121,7 @@ type person struct {
 
 func (e *rpEnv) person() *person {
 	jar, _ := cookiejar.New(nil)
-	p := &person{e: e, c: &http.Client{Jar: jar}}
+	p := &person{e: e, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
 	p.stopAtRP()
 	return p
 }
