@@ -124,7 +124,7 @@ func (s *Store) ClientCredentials(ctx context.Context, id, secret string) (op.Cl
 
 // ClientCredentialsTokenRequest keeps the requested scopes the client may have.
 func (s *Store) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
-	c, err := s.Client(ctx, id)
+	c, err := s.clientFor(ctx, id)
 	if err != nil {
 		return nil, err
 	}
