@@ -256,12 +256,14 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		return cfg, nil, nil, err
 	}
 	c.keys, c.db = keys, db
-	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
+	log := c.logger(cfg.LogLevel)
+	hasher := identity.NewHasher(cfg.Argon2())
+	hasher.Log = log
+	ids := identity.NewStore(db, hasher)
 	ids.Sessions = cfg.Sessions()
 	ids.Seal = keys.Sealer("totp")
 	// Sessions a verb ends (user disable, user passwd) reach their
 	// applications through the queue that serve's worker delivers.
-	log := c.logger(cfg.LogLevel)
 	st := openid.NewStore(db, ids, keys, log)
 	st.Queue = queue.New(db, log)
 	ids.SessionsEnded = st.SessionsEnded
