@@ -86,7 +86,8 @@ Commands:
   signup list                            sign-ups waiting (registration.mode moderated)
   signup approve|refuse NAME [--message M]  decide; the person is told by mail
   mail test ADDRESS [--lang fr]          send a test message with the mail.* settings
-  import FILE [--dry-run] [--json]       accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
+  import FILE [--dry-run] [--json] [--skip-invalid] [--allow-admin]
+                                         accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
   user totp-reset NAME                   remove a lost second factor; the member enrols again
   group add NAME [--description D]       create a group
   group set NAME --require-totp=true|false  require two-step verification of members

@@ -40,7 +40,7 @@ const (
 // elsewhere), and an InvalidError that names the cap otherwise.
 func (h *Hasher) hashCost(encoded string) error {
 	over := func(what string, got, limit uint64) error {
-		return invalid("password_hash", fmt.Sprintf("%s %d is over Pelote's cap of %d: such a hash would hold a login for too long; the member needs a new password", what, got, limit))
+		return invalid("password_hash", fmt.Sprintf("it asks for more work than Pelote allows: %s %d is over the cap of %d; the member will need a new password", what, got, limit))
 	}
 	if strings.HasPrefix(encoded, "$argon2id$") {
 		p, _, _, err := parsePHC(encoded)
