@@ -38,6 +38,7 @@ func TestLDIFNeverReadsFiles(t *testing.T) {
 		{"option and folding", alice + group + "description;lang-fr\n :< " + url + "\n", "line 12"},
 		{"in the DN", "d\n n:< " + url + "\n" + person, "line 1"},
 		{"in a person", "dn: uid=alice,dc=example,dc=org\n" + person + "display\n Name:< " + url + "\n", "line 7"},
+		{"in a control", "dn: cn=x,dc=example,dc=org\ncontrol: 1.2.840.113556.1.4.805 true:< " + url + "\nchangetype: delete\n", "line 2"},
 		{"after a comment", "# a comment\n  folded comment\n" + alice + group + "d\n escription:< " + url + "\n", "line 14"},
 	}
 	for _, tc := range tests {

@@ -120,9 +120,14 @@ func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, er
 		}
 		// The type of a value is the character after the first colon, as
 		// the library reads it: "::" base64, ":<" a URL.
-		_, value, found := strings.Cut(text, ":")
+		attr, value, found := strings.Cut(text, ":")
 		if found && strings.HasPrefix(value, "<") {
 			return fmt.Errorf("line %d: values read from URLs (attr:< …) are refused: an import never reads the server's files", line)
+		}
+		if found && strings.EqualFold(attr, "control") {
+			// The library skips them today, but their values may also be
+			// read from URLs; no export has any.
+			return fmt.Errorf("line %d: LDIF controls are refused: a directory export has none, and their values may come from URLs", line)
 		}
 		if found && len(rec) > 0 && strings.Trim(value, " ") == "" {
 			// Empty values are legal LDIF (slapcat writes "creatorsName:"
