@@ -164,21 +164,35 @@ func position(b []byte, off int64) (line, col int) {
 	return line, col
 }
 
-// Alertmanager takes a webhook call: the Authorization header must carry
-// the configured bearer token; then the payload's alerts are enqueued, all
-// in one transaction, and their number returned. Nothing is stored on any
-// error.
-func (n *Notifier) Alertmanager(ctx context.Context, authorization string, body []byte) (int, error) {
-	st := n.cur.Load()
+// AlertmanagerAuth checks an Authorization header as Alertmanager does,
+// so that a caller without the token is turned away before its body is
+// read.
+func (n *Notifier) AlertmanagerAuth(authorization string) error {
+	return n.cur.Load().authorize(authorization)
+}
+
+func (st *setup) authorize(authorization string) error {
 	if st.amToken == "" {
-		return 0, ErrAlertmanagerOff
+		return ErrAlertmanagerOff
 	}
 	given, ok := strings.CutPrefix(authorization, "Bearer ")
 	// Hashed first, so the comparison takes the same time whatever the
 	// length of what was sent.
 	a, b := sha256.Sum256([]byte(strings.TrimSpace(given))), sha256.Sum256([]byte(st.amToken))
 	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 || !ok {
-		return 0, ErrUnauthorized
+		return ErrUnauthorized
+	}
+	return nil
+}
+
+// Alertmanager takes a webhook call: the Authorization header must carry
+// the configured bearer token; then the payload's alerts are enqueued, all
+// in one transaction, and their number returned. Nothing is stored on any
+// error.
+func (n *Notifier) Alertmanager(ctx context.Context, authorization string, body []byte) (int, error) {
+	st := n.cur.Load()
+	if err := st.authorize(authorization); err != nil {
+		return 0, err
 	}
 	msgs, err := ParseAlertmanager(body, n.t(st))
 	if err != nil {

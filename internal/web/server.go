@@ -58,6 +58,10 @@ type Options struct {
 	// TermsURL is the hoster's terms of service, accepted at sign-up;
 	// empty for none.
 	TermsURL string
+	// Notify is the notifier behind /admin/notify and /api/alertmanager,
+	// nil to serve neither; ReloadStatus tells of a refused reload.
+	Notify       Notifications
+	ReloadStatus ReloadStatus
 }
 
 // Pinger is what the health check needs of the database.
@@ -208,6 +212,9 @@ func (s *Server) Handler() http.Handler {
 		s.clientRoutes(admin)
 	}
 
+	if s.opts.Notify != nil {
+		s.notifyRoutes(mux, admin)
+	}
 	if s.opts.Forward != nil {
 		mux.HandleFunc("/auth/forward", s.forwardAuth)
 	}
