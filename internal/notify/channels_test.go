@@ -103,15 +103,20 @@ func TestNtfyPayload(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d requests", len(got))
 	}
+	// Sent side by side: in the order of their titles here.
+	byTitle := map[string][]byte{}
 	for _, g := range got {
 		if g.Method != "POST" || g.Path != "/" || g.Header.Get("Authorization") != "Bearer tk_ntfy" || g.Header.Get("Content-Type") != "application/json" {
 			t.Fatalf("request %s %s %v", g.Method, g.Path, g.Header)
 		}
+		var m ntfyMessage
+		mustJSON(t, g.Body, &m)
+		byTitle[m.Title] = g.Body
 	}
-	sameJSON(t, got[0].Body, `{"topic": "pelote-alerts", "title": "web is down", "message": "GET https://example.org: 502 Bad Gateway",
+	sameJSON(t, byTitle["web is down"], `{"topic": "pelote-alerts", "title": "web is down", "message": "GET https://example.org: 502 Bad Gateway",
 		"priority": 5, "tags": ["rotating_light", "http", "web"], "click": "https://id.example.org/admin/checks/web"}`)
-	sameJSON(t, got[1].Body, `{"topic": "pelote-alerts", "title": "backup is late", "message": "backup is late", "priority": 4, "tags": ["warning", "backup"]}`)
-	sameJSON(t, got[2].Body, `{"topic": "pelote-alerts", "title": "web is up", "message": "web is up", "priority": 3,
+	sameJSON(t, byTitle["backup is late"], `{"topic": "pelote-alerts", "title": "backup is late", "message": "backup is late", "priority": 4, "tags": ["warning", "backup"]}`)
+	sameJSON(t, byTitle["web is up"], `{"topic": "pelote-alerts", "title": "web is up", "message": "web is up", "priority": 3,
 		"tags": ["white_check_mark", "http", "web"], "click": "https://id.example.org/admin/checks/web"}`)
 }
 

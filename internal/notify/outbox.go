@@ -55,7 +55,9 @@ func (n *Notifier) Enqueue(ctx context.Context, tx *store.Tx, m Message) error {
 		return err
 	}
 	if tx == nil {
-		return n.db.InTx(ctx, func(tx *store.Tx) error { return n.enqueue(ctx, tx, &m) })
+		// Shared with other callers' commits on SQLite: a burst of
+		// messages waits on the disk once, not once per message.
+		return n.db.InGroupTx(ctx, func(tx *store.Tx) error { return n.enqueue(ctx, tx, &m) })
 	}
 	return n.enqueue(ctx, tx, &m)
 }
@@ -95,8 +97,11 @@ func (n *Notifier) enqueue(ctx context.Context, tx *store.Tx, m *Message) error 
 		return fmt.Errorf("notify: store message: %w", err)
 	}
 	for _, t := range targets {
-		if _, err := tx.Exec(ctx, `INSERT INTO notify_deliveries (message_id, channel, subject_key, to_owner, delivery_key, next_try, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, t.channel, key, boolInt(t.toOwner), rand.Text(), now.Unix(), now.Add(st.expiry).Unix(), now.Unix()); err != nil {
+		// The head of its subject on the channel unless an earlier one
+		// waits: it then goes once those before it are done.
+		if _, err := tx.Exec(ctx, `INSERT INTO notify_deliveries (message_id, channel, subject_key, to_owner, delivery_key, head, next_try, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, (SELECT CASE WHEN EXISTS (SELECT 1 FROM notify_deliveries WHERE channel = ? AND subject_key = ? AND state = 'pending') THEN 0 ELSE 1 END),
+			?, ?, ?)`, id, t.channel, key, boolInt(t.toOwner), rand.Text(), t.channel, key, now.Unix(), now.Add(st.expiry).Unix(), now.Unix()); err != nil {
 			return fmt.Errorf("notify: store delivery: %w", err)
 		}
 	}

@@ -30,7 +30,7 @@ func (n *Notifier) Test(ctx context.Context, channel string) (Delivery, error) {
 		return Delivery{}, err
 	}
 	now := n.Now()
-	cl := claimed{channel: channel, key: rand.Text(), attempts: 1, expiresAt: now.Add(st.expiry).Unix()}
+	cl := claimed{channel: channel, subjectKey: subjectKey(&m), key: rand.Text(), attempts: 1, expiresAt: now.Add(st.expiry).Unix()}
 	err := n.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO notify_messages (source, subject, subject_key, event, severity, tags, owner, title, body, url, at, routed, created_at)
 			VALUES (?, ?, ?, ?, ?, '[]', '', ?, ?, '', ?, 1, ?) RETURNING id`,
@@ -48,7 +48,7 @@ func (n *Notifier) Test(ctx context.Context, channel string) (Delivery, error) {
 	}
 	p := &Post{Message: m, ID: cl.id, Key: cl.key, T: t}
 	sendErr := n.sendPost(ctx, c, p)
-	if err := n.record(ctx, st, cl, sendErr, false); err != nil {
+	if err := n.record(ctx, st, []claimed{cl}, []error{sendErr}, false); err != nil {
 		return Delivery{}, err
 	}
 	d, err := n.DeliveryByID(ctx, cl.id)

@@ -197,7 +197,11 @@ func (n *Notifier) unroutedList(ctx context.Context) ([]Unrouted, error) {
 func (n *Notifier) Retry(ctx context.Context, id int64) error {
 	st := n.cur.Load()
 	now := n.Now()
-	res, err := n.db.Exec(ctx, `UPDATE notify_deliveries SET state = 'pending', attempts = 0, next_try = ?, locked_until = 0, expires_at = ?
+	// Back at its place in its subject's order: the head if nothing else
+	// of its subject waits on its channel, else after the current head.
+	res, err := n.db.Exec(ctx, `UPDATE notify_deliveries SET state = 'pending', attempts = 0, next_try = ?, locked_until = 0, expires_at = ?,
+		head = CASE WHEN head = 1 OR NOT EXISTS (SELECT 1 FROM notify_deliveries o WHERE o.channel = notify_deliveries.channel
+			AND o.subject_key = notify_deliveries.subject_key AND o.state = 'pending' AND o.id <> notify_deliveries.id) THEN 1 ELSE 0 END
 		WHERE id = ? AND state IN ('pending', 'failed') AND locked_until <= ?`, now.Unix(), now.Add(st.expiry).Unix(), id, now.Unix())
 	if err != nil {
 		return fmt.Errorf("notify: retry %d: %w", id, err)

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +15,11 @@ import (
 
 // claimed is a delivery a worker holds, with its message.
 type claimed struct {
-	id, messageID int64
-	channel, key  string
-	toOwner       bool
-	attempts      int
-	expiresAt     int64
+	id, messageID            int64
+	channel, subjectKey, key string
+	toOwner                  bool
+	attempts                 int
+	expiresAt                int64
 }
 
 // Run delivers until ctx ends, with Workers goroutines; it also fails the
@@ -103,21 +102,43 @@ func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
 	}
 }
 
-// deliverOne claims a due delivery, sends it and records the outcome.
+// batch is how many deliveries a worker claims at once: one claim and one
+// commit of outcomes serve them all, and their sends run side by side.
+const batch = 8
+
+// deliverOne claims due deliveries (up to batch), sends them and records
+// the outcomes; it reports whether there was any.
 func (n *Notifier) deliverOne(ctx context.Context) (bool, error) {
 	st := n.cur.Load()
 	if len(st.names) == 0 {
 		return false, nil
 	}
-	c, ok, err := n.claim(ctx, st)
-	if err != nil || !ok {
+	claims, err := n.claim(ctx, st, batch)
+	if err != nil || len(claims) == 0 {
 		return false, err
 	}
-	p, err := n.post(ctx, st, c)
-	if err == nil {
-		err = n.sendPost(ctx, st.channels[c.channel], p)
+	posts, err := n.posts(ctx, st, claims)
+	if err != nil {
+		// The claims lapse and the deliveries are tried again.
+		return true, err
 	}
-	return true, n.record(ctx, st, c, err, true)
+	errs := make([]error, len(claims))
+	var wg sync.WaitGroup
+	for i, c := range claims {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.sendPost(ctx, st.channels[c.channel], posts[i])
+		}()
+	}
+	wg.Wait()
+	if err := n.record(ctx, st, claims, errs, true); err != nil {
+		return true, err
+	}
+	// The next deliveries of these subjects may be due now: idle workers
+	// take them rather than wait for their poll.
+	n.Wake()
+	return true, nil
 }
 
 // lockFor is how long a claim lasts: longer than any send may take, so
@@ -131,64 +152,104 @@ func (st *setup) lockFor() time.Duration {
 	return 2*longest + 30*time.Second
 }
 
-// claim takes the oldest due delivery of a configured channel whose
-// subject has no earlier delivery still pending on that channel: a
-// recovery never overtakes its alert. Moving the lock forward in one
-// UPDATE makes the claim exclusive across workers and nodes.
-func (n *Notifier) claim(ctx context.Context, st *setup) (claimed, bool, error) {
+// claim takes the oldest due deliveries (up to limit) of the configured
+// channels among the heads, the deliveries with no earlier one of their
+// subject pending on their channel: a recovery never overtakes its alert.
+// Moving the lock forward in one UPDATE makes the claim exclusive across
+// workers and nodes.
+func (n *Notifier) claim(ctx context.Context, st *setup, limit int) ([]claimed, error) {
 	now := n.Now().Unix()
-	in := strings.Repeat("?, ", len(st.names)-1) + "?"
-	lock := ""
+	in := placeholders(len(st.names))
+	lock, index := "", ""
 	if n.db.Dialect() == store.Postgres {
 		// A worker that finds a row locked by another skips it rather than
 		// wait for it; the outer conditions repeat the inner ones for a
 		// worker that did wait (see internal/queue).
 		lock = " FOR UPDATE SKIP LOCKED"
+	} else {
+		// Without statistics SQLite prefers the index by channel, and
+		// would sort every pending delivery at each claim; the due index
+		// hands the heads in order and stops at the limit.
+		index = " INDEXED BY notify_deliveries_due"
 	}
-	args := []any{now + int64(st.lockFor()/time.Second), now, now}
+	args := []any{now, now}
 	for _, name := range st.names {
 		args = append(args, name)
 	}
-	args = append(args, now, now)
-	var c claimed
-	var owner int
-	err := n.db.InTx(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `UPDATE notify_deliveries SET locked_until = ?, attempts = attempts + 1
-			WHERE id = (SELECT d.id FROM notify_deliveries d
-				WHERE d.state = 'pending' AND d.next_try <= ? AND d.locked_until <= ? AND d.channel IN (`+in+`)
-				AND NOT EXISTS (SELECT 1 FROM notify_deliveries e WHERE e.channel = d.channel AND e.subject_key = d.subject_key
-					AND e.state = 'pending' AND e.id < d.id)
-				ORDER BY d.next_try, d.id LIMIT 1`+lock+`)
-			AND state = 'pending' AND next_try <= ? AND locked_until <= ?
-			RETURNING id, message_id, channel, delivery_key, to_owner, attempts, expires_at`, args...).
-			Scan(&c.id, &c.messageID, &c.channel, &c.key, &owner, &c.attempts, &c.expiresAt)
+	args = append(args, limit, now+int64(st.lockFor()/time.Second), now, now)
+	var out []claimed
+	err := n.db.InGroupTx(ctx, func(tx *store.Tx) error {
+		out = out[:0]
+		// The heads are chosen, and on PostgreSQL locked, once, in the
+		// common table expression.
+		rows, err := tx.Query(ctx, `WITH due AS (SELECT id FROM notify_deliveries`+index+`
+				WHERE state = 'pending' AND head = 1 AND next_try <= ? AND locked_until <= ? AND channel IN (`+in+`)
+				ORDER BY next_try, id LIMIT ?`+lock+`)
+			UPDATE notify_deliveries SET locked_until = ?, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM due) AND state = 'pending' AND head = 1 AND next_try <= ? AND locked_until <= ?
+			RETURNING id, message_id, channel, subject_key, delivery_key, to_owner, attempts, expires_at`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c claimed
+			var owner int
+			if err := rows.Scan(&c.id, &c.messageID, &c.channel, &c.subjectKey, &c.key, &owner, &c.attempts, &c.expiresAt); err != nil {
+				return err
+			}
+			c.toOwner = owner == 1
+			out = append(out, c)
+		}
+		return rows.Err()
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return claimed{}, false, nil
-	}
 	if err != nil {
-		return claimed{}, false, fmt.Errorf("notify: claim: %w", err)
+		return nil, fmt.Errorf("notify: claim: %w", err)
 	}
-	c.toOwner = owner == 1
-	return c, true, nil
+	return out, nil
 }
 
-// post reads the claimed delivery's message.
-func (n *Notifier) post(ctx context.Context, st *setup, c claimed) (*Post, error) {
-	p := &Post{ID: c.id, Key: c.key, ToOwner: c.toOwner, T: n.t(st)}
-	var tags string
-	var at int64
-	err := n.db.QueryRow(ctx, `SELECT source, subject, event, severity, tags, owner, title, body, url, at FROM notify_messages WHERE id = ?`, c.messageID).
-		Scan(&p.Source, &p.Subject, &p.Event, &p.Severity, &tags, &p.Owner, &p.Title, &p.Text, &p.URL, &at)
+// posts reads the claimed deliveries' messages, in one query.
+func (n *Notifier) posts(ctx context.Context, st *setup, claims []claimed) ([]*Post, error) {
+	ids := make([]any, len(claims))
+	for i, c := range claims {
+		ids[i] = c.messageID
+	}
+	rows, err := n.db.Query(ctx, `SELECT id, source, subject, event, severity, tags, owner, title, body, url, at
+		FROM notify_messages WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
 	if err != nil {
-		return nil, fmt.Errorf("notify: message %d: %w", c.messageID, err)
+		return nil, fmt.Errorf("notify: read messages: %w", err)
 	}
-	if err := json.Unmarshal([]byte(tags), &p.Tags); err != nil {
-		return nil, Permanent(fmt.Errorf("notify: message %d: tags: %w", c.messageID, err))
+	defer rows.Close()
+	msgs := make(map[int64]*Message, len(claims))
+	for rows.Next() {
+		var m Message
+		var id, at int64
+		var tags string
+		if err := rows.Scan(&id, &m.Source, &m.Subject, &m.Event, &m.Severity, &tags, &m.Owner, &m.Title, &m.Text, &m.URL, &at); err != nil {
+			return nil, fmt.Errorf("notify: read messages: %w", err)
+		}
+		if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
+			return nil, fmt.Errorf("notify: message %d: tags: %w", id, err)
+		}
+		m.At = time.Unix(at, 0).UTC()
+		msgs[id] = &m
 	}
-	p.At = time.Unix(at, 0).UTC()
-	return p, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: read messages: %w", err)
+	}
+	out := make([]*Post, len(claims))
+	for i, c := range claims {
+		m, ok := msgs[c.messageID]
+		if !ok {
+			return nil, fmt.Errorf("notify: message %d of delivery %d: %w", c.messageID, c.id, store.ErrNotFound)
+		}
+		out[i] = &Post{Message: *m, ID: c.id, Key: c.key, ToOwner: c.toOwner, T: n.t(st)}
+	}
+	return out, nil
 }
+
+func placeholders(k int) string { return strings.Repeat("?, ", k-1) + "?" }
 
 // sendPost sends within the channel's timeout; a panic in a channel is a
 // failed attempt, not a dead node.
@@ -203,14 +264,44 @@ func (n *Notifier) sendPost(ctx context.Context, c *configured, p *Post) (err er
 	return c.ch.Send(ctx, p)
 }
 
-// record stores the outcome of an attempt. With retry false (a test from
-// an operator) a failure is final at once.
-func (n *Notifier) record(ctx context.Context, st *setup, c claimed, sendErr error, retry bool) error {
+// record stores the outcomes of attempts, in one commit, and makes the
+// next delivery of each finished subject its head. With retry false (a
+// test from an operator) a failure is final at once.
+func (n *Notifier) record(ctx context.Context, st *setup, claims []claimed, errs []error, retry bool) error {
 	now := n.Now()
-	if sendErr == nil {
-		_, err := n.db.Exec(ctx, `UPDATE notify_deliveries SET state = 'delivered', delivered_at = ?, locked_until = 0, last_error = '' WHERE id = ?`, now.Unix(), c.id)
-		return err
-	}
+	var delivered []any
+	var finished []claimed
+	err := n.db.InGroupTx(ctx, func(tx *store.Tx) error {
+		delivered, finished = delivered[:0], finished[:0]
+		for i, c := range claims {
+			if errs[i] == nil {
+				delivered = append(delivered, c.id)
+				finished = append(finished, c)
+				continue
+			}
+			done, err := n.recordFailure(ctx, tx, st, now, c, errs[i], retry)
+			if err != nil {
+				return fmt.Errorf("notify: record delivery %d: %w", c.id, err)
+			}
+			if done {
+				finished = append(finished, c)
+			}
+		}
+		if len(delivered) > 0 {
+			_, err := tx.Exec(ctx, `UPDATE notify_deliveries SET state = 'delivered', head = 0, delivered_at = ?, locked_until = 0, last_error = ''
+				WHERE id IN (`+placeholders(len(delivered))+`)`, append([]any{now.Unix()}, delivered...)...)
+			if err != nil {
+				return fmt.Errorf("notify: record deliveries: %w", err)
+			}
+		}
+		return promote(ctx, tx, finished)
+	})
+	return err
+}
+
+// recordFailure stores a failed attempt: retried later, or failed for good
+// (then done is true).
+func (n *Notifier) recordFailure(ctx context.Context, tx *store.Tx, st *setup, now time.Time, c claimed, sendErr error, retry bool) (done bool, err error) {
 	// The error is kept for the operators, not logged: it may quote an
 	// address or an answer holding one.
 	msg := shorten(sendErr.Error(), 1000)
@@ -225,12 +316,37 @@ func (n *Notifier) record(ctx context.Context, st *setup, c claimed, sendErr err
 		msg = shorten(msg, 900) + " (given up: the delivery expired)"
 	default:
 		n.log.Info("notification will be retried", "delivery", c.id, "channel", c.channel, "attempts", c.attempts, "at", next.UTC().Format(time.RFC3339))
-		_, err := n.db.Exec(ctx, `UPDATE notify_deliveries SET next_try = ?, locked_until = 0, last_error = ? WHERE id = ?`, next.Unix(), msg, c.id)
-		return err
+		_, err := tx.Exec(ctx, `UPDATE notify_deliveries SET next_try = ?, locked_until = 0, last_error = ? WHERE id = ?`, next.Unix(), msg, c.id)
+		return false, err
 	}
 	n.log.Warn("notification failed for good", "delivery", c.id, "channel", c.channel, "attempts", c.attempts)
-	_, err := n.db.Exec(ctx, `UPDATE notify_deliveries SET state = 'failed', locked_until = 0, last_error = ? WHERE id = ?`, msg, c.id)
-	return err
+	_, err = tx.Exec(ctx, `UPDATE notify_deliveries SET state = 'failed', head = 0, locked_until = 0, last_error = ? WHERE id = ?`, msg, c.id)
+	return true, err
+}
+
+// promote makes the oldest pending delivery of each finished subject on
+// its channel the subject's head.
+func promote(ctx context.Context, tx *store.Tx, finished []claimed) error {
+	if len(finished) == 0 {
+		return nil
+	}
+	var or []string
+	var args []any
+	seen := map[[2]string]bool{}
+	for _, c := range finished {
+		k := [2]string{c.channel, c.subjectKey}
+		if !seen[k] {
+			seen[k] = true
+			or = append(or, "(channel = ? AND subject_key = ?)")
+			args = append(args, c.channel, c.subjectKey)
+		}
+	}
+	_, err := tx.Exec(ctx, `UPDATE notify_deliveries SET head = 1 WHERE id IN (SELECT MIN(id) FROM notify_deliveries
+		WHERE state = 'pending' AND (`+strings.Join(or, " OR ")+`) GROUP BY channel, subject_key)`, args...)
+	if err != nil {
+		return fmt.Errorf("notify: next deliveries: %w", err)
+	}
+	return nil
 }
 
 // backoff is the wait after the given number of attempts: doubling from
@@ -247,20 +363,34 @@ func (st *setup) backoff(attempts int) time.Duration {
 
 // Expire fails the pending deliveries past their expiry that no worker
 // holds (those of a channel removed from the configuration, or waiting
-// behind an earlier delivery of their subject), and says how many.
+// behind an earlier delivery of their subject), then gives every subject
+// left without a head its oldest pending delivery, and says how many
+// deliveries expired.
 func (n *Notifier) Expire(ctx context.Context) (int64, error) {
 	now := n.Now().Unix()
-	res, err := n.db.Exec(ctx, `UPDATE notify_deliveries SET state = 'failed',
-		last_error = CASE WHEN last_error = '' THEN 'expired before it could be sent' ELSE last_error || ' (given up: the delivery expired)' END
-		WHERE state = 'pending' AND expires_at <= ? AND locked_until <= ?`, now, now)
+	var k int64
+	err := n.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE notify_deliveries SET state = 'failed', head = 0,
+			last_error = CASE WHEN last_error = '' THEN 'expired before it could be sent' ELSE last_error || ' (given up: the delivery expired)' END
+			WHERE state = 'pending' AND expires_at <= ? AND locked_until <= ?`, now, now)
+		if err != nil {
+			return err
+		}
+		k, _ = res.RowsAffected()
+		// Also mends the rare subject whose head was being finished on
+		// PostgreSQL while a new delivery of it was enqueued, each
+		// transaction unaware of the other.
+		_, err = tx.Exec(ctx, `UPDATE notify_deliveries SET head = 1 WHERE id IN (SELECT MIN(id) FROM notify_deliveries
+			WHERE state = 'pending' GROUP BY channel, subject_key HAVING MAX(head) = 0)`)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("notify: expire: %w", err)
 	}
-	k, err := res.RowsAffected()
 	if k > 0 {
 		n.log.Warn("notifications expired before delivery", "count", k)
 	}
-	return k, err
+	return k, nil
 }
 
 // Retention of the outbox's history.

@@ -28,6 +28,9 @@ CREATE TABLE notify_deliveries (
     channel TEXT NOT NULL,
     subject_key TEXT NOT NULL,
     to_owner INTEGER NOT NULL DEFAULT 0,
+    -- 1 on the oldest pending delivery of its subject on its channel: the
+    -- only one of them a worker may send.
+    head INTEGER NOT NULL DEFAULT 0,
     -- random, the same across retries: receivers drop repeats with it.
     delivery_key TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
@@ -39,7 +42,7 @@ CREATE TABLE notify_deliveries (
     delivered_at INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
-CREATE INDEX notify_deliveries_due ON notify_deliveries (next_try, id) WHERE state = 'pending';
+CREATE INDEX notify_deliveries_due ON notify_deliveries (next_try, id) WHERE state = 'pending' AND head = 1;
 CREATE INDEX notify_deliveries_order ON notify_deliveries (channel, subject_key, id) WHERE state = 'pending';
 CREATE INDEX notify_deliveries_message ON notify_deliveries (message_id);
 CREATE INDEX notify_deliveries_channel ON notify_deliveries (channel, state, id);
