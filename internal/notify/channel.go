@@ -49,14 +49,18 @@ type ChannelConfig struct {
 	// members get the mail too, at the address of their account.
 	To     []string `yaml:"to"`
 	Groups []string `yaml:"groups"`
-	// Timeout bounds one delivery (10s when zero).
+	// Timeout bounds one delivery (10s when zero, 60s for e-mail).
 	Timeout time.Duration `yaml:"timeout"`
 	// Line is where the channel is written in the configuration file.
 	Line int `yaml:"-"`
 }
 
-// DefaultTimeout bounds one delivery when a channel sets none.
-const DefaultTimeout = 10 * time.Second
+// DefaultTimeout bounds one delivery when a channel sets none;
+// DefaultMailTimeout when the channel is an e-mail one.
+const (
+	DefaultTimeout     = 10 * time.Second
+	DefaultMailTimeout = time.Minute
+)
 
 // Post is one delivery as a channel sends it.
 type Post struct {

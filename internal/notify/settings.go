@@ -136,6 +136,10 @@ func build(s Settings, d *deps) (*setup, error) {
 		}
 		if c.Timeout == 0 {
 			c.Timeout = DefaultTimeout
+			if c.Kind == "email" {
+				// One mail per recipient, each a whole SMTP session.
+				c.Timeout = DefaultMailTimeout
+			}
 		}
 		ch := k.build(c, d)
 		bad(where, c.Line, errors.Join(unusedFields(c, k), ch.Validate()))
