@@ -3,8 +3,6 @@ package notify
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"pelote/internal/store"
@@ -60,5 +58,3 @@ func (n *Notifier) Test(ctx context.Context, channel string) (Delivery, error) {
 	}
 	return d, nil
 }
-
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

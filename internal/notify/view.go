@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -212,6 +214,8 @@ func (n *Notifier) Retry(ctx context.Context, id int64) error {
 	n.Wake()
 	return nil
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func unix(s int64) time.Time {
 	if s == 0 {
