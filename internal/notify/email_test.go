@@ -48,7 +48,7 @@ func TestEmailOverSTARTTLS(t *testing.T) {
 		Routes:   []Route{{Channels: []string{"ops-mail"}, Owner: true}},
 	})
 	m := down
-	m.Owner = "webteam"
+	m.Tags = append(m.Tags, "owner=webteam") // as Message.Owner
 	m.Text = "borg create failed\nrepository locked"
 	if err := n.Enqueue(t.Context(), nil, m); err != nil {
 		t.Fatal(err)

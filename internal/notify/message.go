@@ -34,7 +34,7 @@ type Message struct {
 	Tags []string
 	// Owner is the group that answers for the subject (a check's owner
 	// group), "" for none: a route with owner: true also mails its
-	// members.
+	// members. A tag "owner=GROUP" says the same when Owner is empty.
 	Owner string
 	// Title is one line; Text is plain text and may hold a job's output,
 	// which channels shorten to what they accept.

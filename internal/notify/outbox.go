@@ -37,6 +37,16 @@ func (n *Notifier) normalize(m *Message) error {
 	if len(m.Tags) > maxTags {
 		m.Tags = m.Tags[:maxTags]
 	}
+	if m.Owner == "" {
+		// Producers may name the owner as a tag, as Alertmanager's labels
+		// do.
+		for _, t := range m.Tags {
+			if g, ok := strings.CutPrefix(t, "owner="); ok && g != "" {
+				m.Owner = g
+				break
+			}
+		}
+	}
 	if m.At.IsZero() {
 		m.At = n.Now()
 	}
