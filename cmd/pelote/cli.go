@@ -18,6 +18,7 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/notify"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
@@ -120,6 +121,9 @@ Commands:
   access grant|revoke ACCOUNT|GROUP HOST [--group]  who may reach a host
   access list                            hosts and who may reach them
   ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
+  notify list                            notification channels and the outbox
+  notify test CHANNEL                    send a test message through a channel now
+  notify retry ID                        put a failed delivery back in line
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -168,6 +172,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.sshKeys(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
+	case "notify":
+		err = c.notifyCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -247,7 +253,8 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
+		notify.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -55,6 +55,8 @@ type Config struct {
 	Mail Mail `yaml:"mail"`
 	// Registration says who may create an account.
 	Registration Registration `yaml:"registration"`
+	// Notify is where operators hear of what happens (see notify.go).
+	Notify Notify `yaml:"notify"`
 }
 
 // Registration modes.
@@ -229,6 +231,7 @@ func Default() Config {
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
+		Notify:       defaultNotify(),
 	}
 }
 
@@ -389,6 +392,7 @@ func (c Config) Validate() error {
 	default:
 		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
+	errs = append(errs, c.validateNotify()...)
 	return errors.Join(errs...)
 }
 

@@ -62,6 +62,10 @@ type Options struct {
 	// AuthorizeRate bounds the OpenID authorization requests one client
 	// address starts per second (bursts of twice that); 0 for the default.
 	AuthorizeRate int
+	// Notify is the notifier behind /admin/notify and /api/alertmanager,
+	// nil to serve neither; ReloadStatus tells of a refused reload.
+	Notify       Notifications
+	ReloadStatus ReloadStatus
 }
 
 // Pinger is what the health check needs of the database.
@@ -221,6 +225,9 @@ func (s *Server) Handler() http.Handler {
 		s.clientRoutes(admin)
 	}
 
+	if s.opts.Notify != nil {
+		s.notifyRoutes(mux, admin)
+	}
 	if s.opts.Forward != nil {
 		mux.HandleFunc("/auth/forward", s.forwardAuth)
 	}
