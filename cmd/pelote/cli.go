@@ -120,6 +120,7 @@ Commands:
   access grant|revoke ACCOUNT|GROUP HOST [--group]  who may reach a host
   access list                            hosts and who may reach them
   ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
+  inventory check                        validate the inventory; every problem with its file and line
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -168,6 +169,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.sshKeys(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
+	case "inventory":
+		err = c.inventoryCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"pelote/internal/identity"
 	"pelote/internal/pow"
 )
@@ -55,6 +57,16 @@ type Config struct {
 	Mail Mail `yaml:"mail"`
 	// Registration says who may create an account.
 	Registration Registration `yaml:"registration"`
+	// Inventory describes the organisation, its machines and services
+	// (see internal/inventory); InventoryDir reads it from the YAML files
+	// of a directory instead.
+	Inventory    yaml.Node `yaml:"inventory"`
+	InventoryDir string    `yaml:"inventory_dir"`
+	// Releases sets how upstream releases are watched.
+	Releases Releases `yaml:"releases"`
+
+	// file is the configuration file read, for the inventory's errors.
+	file string
 }
 
 // Registration modes.
@@ -229,6 +241,7 @@ func Default() Config {
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
+		Releases:     Releases{Interval: Duration(DefaultReleaseInterval)},
 	}
 }
 
@@ -389,6 +402,7 @@ func (c Config) Validate() error {
 	default:
 		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
+	errs = append(errs, c.validateInventory()...)
 	return errors.Join(errs...)
 }
 
