@@ -21,6 +21,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
+	"pelote/internal/releases"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 )
@@ -121,6 +122,8 @@ Commands:
   access list                            hosts and who may reach them
   ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
   inventory check                        validate the inventory; every problem with its file and line
+  releases list [--json]                 running and latest versions of every service, and problems
+  releases poll                          ask every upstream now (conditional requests)
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -171,6 +174,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.profile(args[1:])
 	case "inventory":
 		err = c.inventoryCmd(args[1:])
+	case "releases":
+		err = c.releasesCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -250,7 +255,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(), releases.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/inventory"
 	pmail "pelote/internal/mail"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
@@ -74,6 +75,20 @@ func (c *cli) serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	inv, err := cfg.LoadInventory()
+	if err != nil {
+		return err
+	}
+	holder := inventory.NewHolder(inv)
+	// The notification outbox replaces loggingNotifier here once serve has one.
+	watcher, err := newWatcher(cfg, db, holder, loggingNotifier{log: log}, cat, log)
+	if err != nil {
+		return err
+	}
+	// Reloading the configuration swaps the inventory, the tokens and the
+	// interval: see reloadInventory.
+	interval := &atomicDuration{}
+	interval.Store(time.Duration(cfg.Releases.Interval))
 	var puzzles *pow.Puzzles
 	if cfg.Registration.ProofOfWork > 0 {
 		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
@@ -120,6 +135,7 @@ func (c *cli) serve(args []string) error {
 	defer cancel()
 	go maintain(ctx, db, ids, st, pow.New(db, nil, 0), log) // purging needs no key
 	go jobs.Run(ctx)
+	go watcher.Run(ctx, interval.Load)
 	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
 	if err != nil {
 		ln.Close()
