@@ -124,6 +124,7 @@ Commands:
   inventory check                        validate the inventory; every problem with its file and line
   releases list [--json]                 running and latest versions of every service, and problems
   releases poll                          ask every upstream now (conditional requests)
+  export chatonsinfos DIR [--base-url U] the CHATONS collective's ChatonsInfos files of the inventory
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -176,6 +177,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.inventoryCmd(args[1:])
 	case "releases":
 		err = c.releasesCmd(args[1:])
+	case "export":
+		err = c.export(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":

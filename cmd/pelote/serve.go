@@ -80,6 +80,7 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	holder := inventory.NewHolder(inv)
+	accessStore := access.NewStore(db)
 	// The notification outbox replaces loggingNotifier here once serve has one.
 	watcher, err := newWatcher(cfg, db, holder, loggingNotifier{log: log}, cat, log)
 	if err != nil {
@@ -96,10 +97,11 @@ func (c *cli) serve(args []string) error {
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
-		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
+		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: accessStore,
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
 		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate,
+		Transparency: newTransparency(holder, ids, accessStore, st, watcher), Releases: watcher,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
