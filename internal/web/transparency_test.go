@@ -30,11 +30,15 @@ type facts struct {
 	oid *openid.Store
 }
 
-func (f facts) ActiveAccountCount(ctx context.Context) (int, error) { return f.ids.ActiveAccountCount(ctx) }
+func (f facts) ActiveAccountCount(ctx context.Context) (int, error) {
+	return f.ids.ActiveAccountCount(ctx)
+}
 func (f facts) ActiveMemberNames(ctx context.Context, g []string) (map[string][]string, error) {
 	return f.ids.ActiveMemberNames(ctx, g)
 }
-func (f facts) ReachNames(ctx context.Context) (map[string][]string, error) { return f.acc.ReachNames(ctx) }
+func (f facts) ReachNames(ctx context.Context) (map[string][]string, error) {
+	return f.acc.ReachNames(ctx)
+}
 func (f facts) ProfileAccounts(ctx context.Context) (map[string]int, error) {
 	return f.ids.ProfileAccounts(ctx)
 }
