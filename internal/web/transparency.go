@@ -32,17 +32,25 @@ func (s *Server) transparencyRoutes(mux *http.ServeMux, admin routeFunc) {
 type transparencyView struct {
 	page
 	R        *transparency.Report
+	Machines []machineRow
 	Services []serviceRow
+	Levels   []levelRow
 	Empty    bool
 }
 
-// serviceRow is a service with what the page writes in words.
-type serviceRow struct {
-	transparency.Service
-	Backup       string
-	Registration string
-	Uptime       string
+// The rows are flat and their words translated in Go: a page of 300
+// services renders without a reflective lookup through embedded structs
+// or a template call per cell.
+type machineRow struct {
+	Name, Role, Where, Hardware, OS, Power, Encryption, Runs string
 }
+
+type serviceRow struct {
+	Name, URL, Description, Software, Source, Version, License, LicenseURL string
+	Registration, People, Uptime, Backup                                   string
+}
+
+type levelRow struct{ Level, People string }
 
 func (s *Server) transparencyPage(w http.ResponseWriter, r *http.Request) {
 	v := &transparencyView{page: s.newPage(r, nil, "transparency.title")}
@@ -51,13 +59,66 @@ func (s *Server) transparencyPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "transparency", v)
 		return
 	}
+	t := v.T
 	v.R, v.Empty = rep, rep.Organization.Name == "" && len(rep.Machines) == 0 && len(rep.Services) == 0
+	for _, m := range rep.Machines {
+		row := machineRow{Name: m.Name, Role: m.Role, Hardware: m.Hardware, OS: m.OS, Power: t("transparency.unknown"),
+			Encryption: t("transparency.not_encrypted"), Runs: strings.Join(append(append([]string{}, m.Services...), m.Guests...), ", ")}
+		var where []string
+		if m.Type != "" {
+			where = append(where, t("transparency.type."+m.Type))
+		}
+		if m.On != "" {
+			where = append(where, t("transparency.on", m.On))
+		}
+		if m.Provider != "" {
+			where = append(where, t("transparency.provider."+m.Provider))
+		}
+		if m.HostedBy != "" {
+			where = append(where, t("transparency.hosted_by", m.HostedBy))
+		}
+		if m.Location != "" {
+			where = append(where, m.Location)
+		}
+		row.Where = strings.Join(where, ", ")
+		if m.Watts > 0 {
+			row.Power = watts(m.Watts)
+		}
+		if m.Encrypted {
+			row.Encryption = t("transparency.encrypted")
+		}
+		v.Machines = append(v.Machines, row)
+	}
 	for _, sv := range rep.Services {
-		row := serviceRow{Service: sv, Backup: backupWords(v.T, sv), Registration: v.T("transparency.registration." + orDefault(sv.Registration, "unknown"))}
+		row := serviceRow{Name: sv.Name, URL: sv.URL, Description: sv.Description, Software: sv.Software, Source: sv.Source,
+			Version: sv.Running, License: sv.License, LicenseURL: sv.LicenseURL, Uptime: "—", People: t("transparency.no_sso"),
+			Registration: t("transparency.registration." + orDefault(sv.Registration, "unknown")), Backup: backupWords(t, sv)}
+		if row.Software == "" && row.Source != "" {
+			row.Software = sv.Name
+		}
+		if row.Version == "" {
+			row.Version = t("transparency.unknown")
+		}
+		if sv.Data != "" {
+			row.Backup += " " + t("transparency.data_in", sv.Data)
+		}
+		if sv.Accounts >= 0 {
+			row.People = t("transparency.sso_figures", sv.Accounts, sv.ActiveSignIns)
+		}
 		if sv.Uptime != nil {
-			row.Uptime = v.T("transparency.uptime_value", strconv.FormatFloat(100*sv.Uptime.Ratio, 'f', 2, 64), sv.Uptime.Days)
+			row.Uptime = t("transparency.uptime_value", strconv.FormatFloat(100*sv.Uptime.Ratio, 'f', 2, 64), sv.Uptime.Days)
 		}
 		v.Services = append(v.Services, row)
+	}
+	for _, l := range rep.Levels {
+		row := levelRow{Level: t("transparency.level_machine", l.Machine), People: t("transparency.people_count", l.Count)}
+		if l.Group != "" {
+			row.Level = t("transparency.level_group", l.Group)
+		}
+		if len(l.Names) > 0 {
+			row.People += ": " + strings.Join(l.Names, ", ")
+		}
+		v.Levels = append(v.Levels, row)
 	}
 	s.render(w, r, http.StatusOK, "transparency", v)
 }
