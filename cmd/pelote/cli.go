@@ -22,6 +22,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
+	"pelote/internal/releases"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 )
@@ -124,6 +125,10 @@ Commands:
   notify list                            notification channels and the outbox
   notify test CHANNEL                    send a test message through a channel now
   notify retry ID                        put a failed delivery back in line
+  inventory check                        validate the inventory; every problem with its file and line
+  releases list [--json]                 running and latest versions of every service, and problems
+  releases poll                          ask every upstream now (conditional requests)
+  export chatonsinfos DIR [--base-url U] the CHATONS collective's ChatonsInfos files of the inventory
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -174,6 +179,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.profile(args[1:])
 	case "notify":
 		err = c.notifyCmd(args[1:])
+	case "inventory":
+		err = c.inventoryCmd(args[1:])
+	case "releases":
+		err = c.releasesCmd(args[1:])
+	case "export":
+		err = c.export(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -254,7 +265,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		return cfg, nil, nil, err
 	}
 	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
-		notify.Migrations()); err != nil {
+		notify.Migrations(), releases.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"pelote/internal/identity"
 	"pelote/internal/pow"
 )
@@ -57,6 +59,16 @@ type Config struct {
 	Registration Registration `yaml:"registration"`
 	// Notify is where operators hear of what happens (see notify.go).
 	Notify Notify `yaml:"notify"`
+	// Inventory describes the organisation, its machines and services
+	// (see internal/inventory); InventoryDir reads it from the YAML files
+	// of a directory instead.
+	Inventory    yaml.Node `yaml:"inventory"`
+	InventoryDir string    `yaml:"inventory_dir"`
+	// Releases sets how upstream releases are watched.
+	Releases Releases `yaml:"releases"`
+
+	// file is the configuration file read, for the inventory's errors.
+	file string
 }
 
 // Registration modes.
@@ -232,6 +244,7 @@ func Default() Config {
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
 		Notify:       defaultNotify(),
+		Releases:     Releases{Interval: Duration(DefaultReleaseInterval)},
 	}
 }
 
@@ -393,6 +406,7 @@ func (c Config) Validate() error {
 		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
 	errs = append(errs, c.validateNotify()...)
+	errs = append(errs, c.validateInventory()...)
 	return errors.Join(errs...)
 }
 

@@ -124,6 +124,8 @@ var keys = []key{
 	{name: "notify.language", common: true, help: "operators' language in notifications: en, fr, de or nl", set: str(func(c *Config) *string { return &c.Notify.Language })},
 	{name: "notify.outbox.expiry", help: "how long a notification is tried before it fails for good", set: dur(func(c *Config) *Duration { return &c.Notify.Outbox.Expiry })},
 	{name: "notify.alertmanager.token", help: "bearer token of POST /api/alertmanager (prefer PELOTE_NOTIFY_ALERTMANAGER_TOKEN_FILE; empty: off)", set: str(func(c *Config) *string { return &c.Notify.Alertmanager.Token })},
+	{name: "inventory_dir", common: true, help: "directory of YAML files describing the organisation, machines and services", set: str(func(c *Config) *string { return &c.InventoryDir })},
+	{name: "releases.interval", help: "time between two polls of the upstream forges (0: off)", set: dur(func(c *Config) *Duration { return &c.Releases.Interval })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 	{name: "oidc.authorize_rate", help: "sign-in requests per second one client address may start", set: integer(func(c *Config) *int { return &c.OIDC.AuthorizeRate })},
 }
@@ -177,6 +179,7 @@ func load(file string, env []string, flags map[string]string) (Config, error) {
 		if err := readFile(&c, file); err != nil {
 			return c, err
 		}
+		c.file = file
 	}
 	var errs []error
 	for _, k := range keys {
