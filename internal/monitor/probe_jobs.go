@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -80,7 +81,7 @@ func (p *Prober) backup(ctx context.Context, s *BackupSpec) Result {
 	lat := p.now().Sub(start)
 	if err != nil {
 		r := failed("monitor.reason.backup_tool", s.Tool, exitText(err))
-		if errors.Is(err, exec.ErrNotFound) {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 			r = failed("monitor.reason.backup_missing", bin)
 		}
 		r.Detail, r.Latency = Tail(stderr.Bytes()), lat

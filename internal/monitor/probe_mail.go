@@ -56,6 +56,9 @@ func (p *Prober) smtp(ctx context.Context, s *MailSpec) Result {
 	}
 	defer c.Close()
 	if err := c.Hello("pelote.monitor"); err != nil {
+		if r := tlsFailure(err); r.Reason == "monitor.reason.tls_verify" {
+			return r
+		}
 		return failed("monitor.reason.smtp", err)
 	}
 	// The first command after STARTTLS makes the handshake (and so
