@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pelote/internal/identity"
+	"pelote/internal/monitor"
 	"pelote/internal/pow"
 )
 
@@ -55,6 +56,11 @@ type Config struct {
 	Mail Mail `yaml:"mail"`
 	// Registration says who may create an account.
 	Registration Registration `yaml:"registration"`
+	// Monitor sets the supervision engine; Checks are what it supervises.
+	Monitor Monitor       `yaml:"monitor"`
+	Checks  []CheckConfig `yaml:"checks"`
+	// lines locates the checks in the file, for error messages.
+	lines lines
 }
 
 // Registration modes.
@@ -224,6 +230,8 @@ func Default() Config {
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
+		Monitor: Monitor{Language: "en", Reminder: Duration(monitor.DefaultPolicy.Remind), Concurrency: 256, PingRate: 10,
+			Flapping: Flapping{Changes: monitor.DefaultPolicy.FlapChanges, Window: Duration(monitor.DefaultPolicy.FlapWindow)}},
 	}
 }
 
@@ -381,6 +389,7 @@ func (c Config) Validate() error {
 	default:
 		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
+	errs = append(errs, c.validateMonitor()...)
 	return errors.Join(errs...)
 }
 

@@ -121,6 +121,11 @@ var keys = []key{
 	{name: "registration.per_hour", help: "sign-ups taken per hour across all addresses", set: integer(func(c *Config) *int { return &c.Registration.PerHour })},
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
 	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},
+	{name: "monitor.language", help: "operators' language of check messages: en, fr, de or nl", set: str(func(c *Config) *string { return &c.Monitor.Language })},
+	{name: "monitor.reminder", help: "repeat a down message this often while a check stays down (0: never)", set: dur(func(c *Config) *Duration { return &c.Monitor.Reminder })},
+	{name: "monitor.concurrency", help: "checks running at once", set: integer(func(c *Config) *int { return &c.Monitor.Concurrency })},
+	{name: "monitor.metrics_token", help: "bearer token that opens /metrics (prefer PELOTE_MONITOR_METRICS_TOKEN_FILE; empty: no /metrics)", set: str(func(c *Config) *string { return &c.Monitor.MetricsToken })},
+	{name: "monitor.ping_rate", help: "pings per second allowed per heartbeat", set: integer(func(c *Config) *int { return &c.Monitor.PingRate })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 }
 
@@ -244,5 +249,6 @@ func readFile(c *Config, path string) error {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config: %s: %s (keys are listed in the configuration reference in README.md)", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	c.lines.locate(path, b)
 	return nil
 }

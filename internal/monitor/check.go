@@ -165,6 +165,8 @@ type BackupSpec struct {
 // FieldError is an invalid setting of a check: Field names the key.
 type FieldError struct {
 	Check, Field, Reason string
+	// Index is the check's position in the set ValidateSet was given.
+	Index int
 }
 
 func (e *FieldError) Error() string {
@@ -352,26 +354,34 @@ func kindList() string {
 func ValidateSet(checks []Check) error {
 	var errs []error
 	byName := map[string]Check{}
+	index := map[string]int{}
 	uuids := map[string]string{}
-	for _, c := range checks {
+	for i, c := range checks {
 		if err := c.Validate(); err != nil {
-			errs = append(errs, err)
+			for _, e := range unjoin(err) {
+				if fe, ok := e.(*FieldError); ok {
+					fe.Index = i
+				}
+				errs = append(errs, e)
+			}
 		}
 		if _, dup := byName[c.Name]; dup {
-			errs = append(errs, &FieldError{Check: c.Name, Field: "name", Reason: "another check has this name"})
+			errs = append(errs, &FieldError{Check: c.Name, Field: "name", Reason: "another check has this name", Index: i})
+		} else {
+			index[c.Name] = i
 		}
 		byName[c.Name] = c
 		if c.Heartbeat != nil && c.Heartbeat.UUID != "" {
 			if other, dup := uuids[c.Heartbeat.UUID]; dup {
-				errs = append(errs, &FieldError{Check: c.Name, Field: "heartbeat.uuid", Reason: fmt.Sprintf("check %q has the same uuid", other)})
+				errs = append(errs, &FieldError{Check: c.Name, Field: "heartbeat.uuid", Reason: fmt.Sprintf("check %q has the same uuid", other), Index: i})
 			}
 			uuids[c.Heartbeat.UUID] = c.Name
 		}
 	}
-	for _, c := range checks {
+	for i, c := range checks {
 		for _, d := range c.DependsOn {
 			if _, ok := byName[d]; !ok && d != c.Name {
-				errs = append(errs, &FieldError{Check: c.Name, Field: "depends_on", Reason: fmt.Sprintf("no check is called %q", d)})
+				errs = append(errs, &FieldError{Check: c.Name, Field: "depends_on", Reason: fmt.Sprintf("no check is called %q", d), Index: i})
 			}
 		}
 	}
@@ -381,7 +391,7 @@ func ValidateSet(checks []Check) error {
 	visit = func(n string, path []string) bool {
 		switch state[n] {
 		case 1:
-			errs = append(errs, &FieldError{Check: n, Field: "depends_on", Reason: "dependencies loop: " + strings.Join(append(path, n), " → ")})
+			errs = append(errs, &FieldError{Check: n, Field: "depends_on", Reason: "dependencies loop: " + strings.Join(append(path, n), " → "), Index: index[n]})
 			return false
 		case 2:
 			return true
@@ -400,4 +410,12 @@ func ValidateSet(checks []Check) error {
 		visit(c.Name, nil)
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin splits an errors.Join result.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
