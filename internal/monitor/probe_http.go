@@ -15,7 +15,6 @@ import (
 // maxHTTPBody bounds what an http check reads of a body.
 const maxHTTPBody = 1 << 20
 
-
 func (p *Prober) http(ctx context.Context, s *HTTPSpec) Result {
 	req, err := http.NewRequestWithContext(ctx, s.Method, s.URL, nil)
 	if err != nil {

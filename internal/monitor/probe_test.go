@@ -165,7 +165,7 @@ type smtpBackend struct{}
 type smtpSession struct{}
 
 func (smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return smtpSession{}, nil }
-func (smtpSession) AuthMechanisms() []string                     { return []string{sasl.Plain} }
+func (smtpSession) AuthMechanisms() []string                    { return []string{sasl.Plain} }
 func (smtpSession) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != "monitor" || pass != "right password" {
