@@ -34,6 +34,8 @@ const (
 
 // Ping is one signal from a job.
 type Ping struct {
+	// ID is the stored ping's, 0 before it is stored.
+	ID   int64
 	UUID string
 	Kind string
 	// ExitCode is the job's, -1 when not given.
@@ -115,6 +117,7 @@ func (s *Store) Record(ctx context.Context, p Ping) (Ping, error) {
 			p.UUID, p.Kind, p.ExitCode, p.At.UnixMilli(), p.Body, p.Size, p.Duration.Milliseconds()).Scan(&id); err != nil {
 			return err
 		}
+		p.ID = id
 		if p.Kind == Start {
 			_, err = tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start) VALUES (?, ?, ?)
 				ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, p.UUID, reg, p.At.UnixMilli())
@@ -179,8 +182,8 @@ func (s *Store) Runs(ctx context.Context, uuid string, limit int, withBody bool)
 	var out []Ping
 	for rows.Next() {
 		var p Ping
-		var id, at, dur int64
-		if err := rows.Scan(&id, &p.Kind, &p.ExitCode, &at, &p.Size, &dur, &p.Body); err != nil {
+		var at, dur int64
+		if err := rows.Scan(&p.ID, &p.Kind, &p.ExitCode, &at, &p.Size, &dur, &p.Body); err != nil {
 			return nil, fmt.Errorf("heartbeat: runs: %w", err)
 		}
 		p.UUID, p.At, p.Duration = uuid, time.UnixMilli(at), time.Duration(dur)*time.Millisecond

@@ -66,9 +66,10 @@ type Engine struct {
 
 	mu       sync.RWMutex
 	checks   map[string]*entry
-	silences []Silence // from the configuration
-	stored   []Silence // from the database, refreshed
-	errs     []string  // configuration errors of the last reload
+	byUUID   map[string]string // heartbeat uuid → check name
+	silences []Silence         // from the configuration
+	stored   []Silence         // from the database, refreshed
+	errs     []string          // configuration errors of the last reload
 	leader   bool
 
 	reload  chan struct{}
@@ -121,8 +122,12 @@ func (e *Engine) Apply(checks []Check, silences []Silence) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	next := make(map[string]*entry, len(checks))
+	byUUID := map[string]string{}
 	now := e.now()
 	for _, c := range checks {
+		if c.Heartbeat != nil {
+			byUUID[c.Heartbeat.UUID] = c.Name
+		}
 		if old, ok := e.checks[c.Name]; ok {
 			old.check = c
 			next[c.Name] = old
@@ -130,7 +135,7 @@ func (e *Engine) Apply(checks []Check, silences []Silence) {
 		}
 		next[c.Name] = &entry{check: c, next: firstRun(c, now)}
 	}
-	e.checks, e.silences, e.errs = next, silences, nil
+	e.checks, e.silences, e.errs, e.byUUID = next, silences, nil, byUUID
 	select {
 	case e.reload <- struct{}{}:
 	default:
@@ -173,6 +178,28 @@ func (e *Engine) Check(name string) (Check, bool) {
 		return Check{}, false
 	}
 	return en.check, true
+}
+
+// Heartbeat returns the heartbeat check with this uuid.
+func (e *Engine) Heartbeat(uuid string) (Check, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	name, ok := e.byUUID[uuid]
+	if !ok {
+		return Check{}, false
+	}
+	return e.checks[name].check, true
+}
+
+// HeartbeatUUIDs lists the configured heartbeats' uuids.
+func (e *Engine) HeartbeatUUIDs() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]string, 0, len(e.byUUID))
+	for u := range e.byUUID {
+		out = append(out, u)
+	}
+	return out
 }
 
 // ConfigSilences returns the silences from the configuration.

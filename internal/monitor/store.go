@@ -437,8 +437,10 @@ func (s *Store) AddSilence(ctx context.Context, si Silence) (int64, error) {
 		return 0, fmt.Errorf("monitor: add silence: %w", ErrInvalidSilence)
 	}
 	var id int64
-	err := s.db.QueryRow(ctx, `INSERT INTO monitor_silences (check_name, tag, starts_at, ends_at, reason, created_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		si.Check, si.Tag, si.Start.Unix(), si.End.Unix(), si.Reason, si.By).Scan(&id)
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO monitor_silences (check_name, tag, starts_at, ends_at, reason, created_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			si.Check, si.Tag, si.Start.Unix(), si.End.Unix(), si.Reason, si.By).Scan(&id)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("monitor: add silence: %w", err)
 	}
@@ -473,6 +475,27 @@ func (s *Store) Silences(ctx context.Context, now time.Time) ([]Silence, error) 
 		}
 		si.Start, si.End = time.Unix(st, 0), time.Unix(end, 0)
 		out = append(out, si)
+	}
+	return out, rows.Err()
+}
+
+// RecentAll returns the raw results of every check since a time, oldest
+// first, for the dashboard's sparklines.
+func (s *Store) RecentAll(ctx context.Context, since time.Time) (map[string][]Point, error) {
+	rows, err := s.db.Query(ctx, `SELECT name, at, ok, latency_us FROM monitor_results WHERE at >= ? ORDER BY at`, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("monitor: recent: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]Point{}
+	for rows.Next() {
+		var name string
+		var at, lat int64
+		var ok int
+		if err := rows.Scan(&name, &at, &ok, &lat); err != nil {
+			return nil, err
+		}
+		out[name] = append(out[name], Point{At: time.Unix(at, 0), OK: ok == 1, Latency: time.Duration(lat) * time.Microsecond})
 	}
 	return out, rows.Err()
 }

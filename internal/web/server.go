@@ -58,6 +58,8 @@ type Options struct {
 	// TermsURL is the hoster's terms of service, accepted at sign-up;
 	// empty for none.
 	TermsURL string
+	// Monitor serves pings, /metrics, /status and the dashboard; nil for none.
+	Monitor *Monitor
 }
 
 // Pinger is what the health check needs of the database.
@@ -81,6 +83,8 @@ type Server struct {
 	// notices of sign-ups with its address), so that nobody can flood a
 	// member's mailbox through the forms.
 	mailedTo *ratelimit.Failures
+	// pings bounds the pings of each heartbeat uuid.
+	pings *ratelimit.Buckets
 	// ready is false until the server listens and again once it drains.
 	ready atomic.Bool
 	// cookie is the session cookie's name (with __Host- under https).
@@ -211,6 +215,7 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.Forward != nil {
 		mux.HandleFunc("/auth/forward", s.forwardAuth)
 	}
+	s.monitorRoutes(mux, admin)
 	mux.HandleFunc("/", s.notFound)
 
 	var h http.Handler = mux
@@ -225,6 +230,8 @@ func (s *Server) Handler() http.Handler {
 	// The proxy asks with the browser's headers, for any method; the
 	// answer changes nothing.
 	cop.AddInsecureBypassPattern("/auth/forward")
+	// Jobs ping with curl or `pelote run`; the uuid is the credential.
+	cop.AddInsecureBypassPattern("/ping/")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "err.cross_origin")
 	}))
