@@ -16,8 +16,10 @@ import (
 
 	"pelote/internal/access"
 	"pelote/internal/config"
+	"pelote/internal/heartbeat"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/monitor"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
@@ -119,6 +121,10 @@ Commands:
   access grant|revoke ACCOUNT|GROUP HOST [--group]  who may reach a host
   access list                            hosts and who may reach them
   ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
+  check list [--json]                    the configured checks and their state
+  check run NAME [--json]                run a check now and print the result (exit 1 when it fails)
+  heartbeat list [--json]                heartbeats, their last ping and deadline
+  run --ping URL -- COMMAND [ARGS...]    run a job, pinging its heartbeat at start and end with its exit code and output
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -167,6 +173,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.sshKeys(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
+	case "check":
+		err = c.check(args[1:])
+	case "heartbeat":
+		err = c.heartbeatCmd(args[1:])
+	case "run":
+		err = c.runCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -175,9 +187,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = usagef("unknown command %q", args[0])
 	}
 	var ue usageError
+	var ec exitCode
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &ec):
+		return ec.code
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
@@ -195,6 +210,16 @@ type flags struct {
 	conf *config.Flags
 	json *bool
 }
+
+// flagSet is a verb's bare flag set, for a verb that reads no
+// configuration (pelote run, on a machine without one).
+func (c *cli) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("pelote "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+var flagErrHelp = flag.ErrHelp
 
 func (c *cli) flags(name string, listing bool) *flags {
 	fs := flag.NewFlagSet("pelote "+name, flag.ContinueOnError)
@@ -246,7 +271,8 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
+		monitor.Migrations(), heartbeat.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -78,13 +78,17 @@ func (c *cli) serve(args []string) error {
 	if cfg.Registration.ProofOfWork > 0 {
 		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
 	}
+	sup, err := startMonitor(c.ctx, cfg, db, cat, log)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
-		TermsURL: cfg.Registration.TermsURL,
+		TermsURL: cfg.Registration.TermsURL, Monitor: sup.web,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -120,6 +124,7 @@ func (c *cli) serve(args []string) error {
 	defer cancel()
 	go maintain(ctx, db, ids, st, pow.New(db, nil, 0), log) // purging needs no key
 	go jobs.Run(ctx)
+	sup.run(ctx, func() (config.Config, error) { return f.conf.Load(c.env) })
 	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
 	if err != nil {
 		ln.Close()

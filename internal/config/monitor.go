@@ -87,6 +87,8 @@ type HTTPCheck struct {
 	FollowRedirects bool              `yaml:"follow_redirects"`
 	MaxResponseTime Duration          `yaml:"max_response_time"`
 	Insecure        bool              `yaml:"insecure"`
+	// CAFile holds extra trusted roots (PEM), for a private CA.
+	CAFile string `yaml:"ca_file"`
 }
 
 // TCPCheck is a tcp check's settings.
@@ -292,6 +294,13 @@ func (cc CheckConfig) check() (monitor.Check, error) {
 		c.HTTP = &monitor.HTTPSpec{URL: h.URL, Method: strings.ToUpper(h.Method), Headers: h.Headers, Status: h.Status,
 			BodyContains: h.BodyContains, JSONPath: h.JSONPath, JSONValue: h.JSONValue, FollowRedirects: h.FollowRedirects,
 			MaxResponseTime: time.Duration(h.MaxResponseTime), Insecure: h.Insecure}
+		if h.CAFile != "" {
+			pem, err := readSecret("http.ca_file", h.CAFile)
+			if err != nil {
+				return c, err
+			}
+			c.HTTP.RootCAs = []byte(pem)
+		}
 		if h.BodyRegex != "" {
 			re, err := regexp.Compile(h.BodyRegex)
 			if err != nil {

@@ -89,6 +89,8 @@ type HTTPSpec struct {
 	MaxResponseTime time.Duration
 	// Insecure skips TLS verification.
 	Insecure bool
+	// RootCAs are PEM roots trusted besides the system's (a private CA).
+	RootCAs []byte
 }
 
 // TCPSpec is a tcp check: connect, optionally read a banner.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"pelote/internal/heartbeat"
@@ -25,23 +26,48 @@ type Prober struct {
 	Now func() time.Time
 
 	transport, insecure *http.Transport
+	// private are the transports of checks trusting extra roots, one per
+	// set of roots.
+	mu      sync.Mutex
+	private map[string]*http.Transport
 }
 
 // NewProber returns a prober with shared connection pools.
 func NewProber(hb HeartbeatReader) *Prober {
-	mk := func(insecure bool) *http.Transport {
-		return &http.Transport{
-			Proxy:               nil, // a check tests the target, not a proxy
-			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:     &tls.Config{InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12}, //nolint:gosec // per check, by choice
-			MaxIdleConns:        4096,
-			MaxIdleConnsPerHost: 256,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-			ForceAttemptHTTP2:   true,
-		}
+	return &Prober{Heartbeats: hb, transport: newTransport(false), insecure: newTransport(true), private: map[string]*http.Transport{}}
+}
+
+// transportFor returns the shared transport for an http check's TLS
+// settings.
+func (p *Prober) transportFor(s *HTTPSpec) *http.Transport {
+	switch {
+	case s.Insecure:
+		return p.insecure
+	case len(s.RootCAs) == 0:
+		return p.transport
 	}
-	return &Prober{Heartbeats: hb, transport: mk(false), insecure: mk(true)}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.private[string(s.RootCAs)]
+	if !ok {
+		t = newTransport(false)
+		t.TLSClientConfig = tlsConfig("", false, s.RootCAs)
+		p.private[string(s.RootCAs)] = t
+	}
+	return t
+}
+
+func newTransport(insecure bool) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil, // a check tests the target, not a proxy
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12}, //nolint:gosec // per check, by choice
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
 }
 
 func (p *Prober) now() time.Time {

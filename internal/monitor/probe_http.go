@@ -27,11 +27,7 @@ func (p *Prober) http(ctx context.Context, s *HTTPSpec) Result {
 			req.Host = v
 		}
 	}
-	t := p.transport
-	if s.Insecure {
-		t = p.insecure
-	}
-	client := &http.Client{Transport: t}
+	client := &http.Client{Transport: p.transportFor(s)}
 	if !s.FollowRedirects {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
