@@ -96,43 +96,36 @@ func (s *Store) Register(ctx context.Context, uuids []string, now time.Time) err
 // pings share one commit (store.InGroupTx). It returns the ping as stored
 // (with its run time when a start preceded it).
 func (s *Store) Record(ctx context.Context, p Ping) (Ping, error) {
+	if p.Body == nil {
+		p.Body = []byte{} // the column holds no NULL
+	}
+	// Two statements a ping, sharing a commit with the pings that come
+	// at the same moment: the run time is computed from the stored start.
 	err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
-		var st State
-		var start, reg int64
-		err := tx.QueryRow(ctx, `SELECT registered_at, last_start FROM heartbeat_states WHERE uuid = ?`, p.UUID).Scan(&reg, &start)
-		if errors.Is(err, sql.ErrNoRows) {
-			reg = p.At.Unix()
-		} else if err != nil {
+		var id, dur int64
+		if err := tx.QueryRow(ctx, `INSERT INTO heartbeat_pings (uuid, kind, exit_code, at, body, size, duration_ms)
+			VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? = 'start' THEN 0 ELSE
+				COALESCE((SELECT CASE WHEN last_start > 0 AND last_start <= ? THEN ? - last_start ELSE 0 END FROM heartbeat_states WHERE uuid = ?), 0) END)
+			RETURNING id, duration_ms`,
+			p.UUID, p.Kind, p.ExitCode, p.At.UnixMilli(), p.Body, p.Size, p.Kind, p.At.UnixMilli(), p.At.UnixMilli(), p.UUID).Scan(&id, &dur); err != nil {
 			return err
 		}
-		st.Registered = time.Unix(reg, 0)
-		if p.Kind != Start && start > 0 {
-			p.Duration = max(0, p.At.Sub(time.UnixMilli(start)))
-		}
-		if p.Body == nil {
-			p.Body = []byte{} // the column holds no NULL
-		}
-		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO heartbeat_pings (uuid, kind, exit_code, at, body, size, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			p.UUID, p.Kind, p.ExitCode, p.At.UnixMilli(), p.Body, p.Size, p.Duration.Milliseconds()).Scan(&id); err != nil {
-			return err
-		}
-		p.ID = id
+		p.ID, p.Duration = id, time.Duration(dur)*time.Millisecond
 		if p.Kind == Start {
-			_, err = tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start) VALUES (?, ?, ?)
-				ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, p.UUID, reg, p.At.UnixMilli())
+			_, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start) VALUES (?, ?, ?)
+				ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, p.UUID, p.At.Unix(), p.At.UnixMilli())
 			return err
 		}
 		var success int64
 		if p.Kind == Success {
 			success = p.At.UnixMilli()
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start, last_end, last_kind, last_exit, last_duration_ms, last_ping_id, last_success)
+		_, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start, last_end, last_kind, last_exit, last_duration_ms, last_ping_id, last_success)
 			VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (uuid) DO UPDATE SET last_start = 0, last_end = excluded.last_end, last_kind = excluded.last_kind,
 				last_exit = excluded.last_exit, last_duration_ms = excluded.last_duration_ms, last_ping_id = excluded.last_ping_id,
 				last_success = CASE WHEN excluded.last_success > 0 THEN excluded.last_success ELSE heartbeat_states.last_success END`,
-			p.UUID, reg, p.At.UnixMilli(), p.Kind, p.ExitCode, p.Duration.Milliseconds(), id, success)
+			p.UUID, p.At.Unix(), p.At.UnixMilli(), p.Kind, p.ExitCode, dur, id, success)
 		return err
 	})
 	if err != nil {

@@ -241,10 +241,19 @@ func (e *Engine) States(ctx context.Context) (map[string]State, error) {
 }
 
 // Wake runs the heartbeat check of uuid now, on this node if it runs the
-// checks: a failed job is told at once rather than at the next interval.
-func (e *Engine) Wake(uuid string) {
+// checks: a failed job is told at once rather than at the next interval,
+// and so is the good run after it. A success while the check is up
+// changes nothing and wakes nothing.
+func (e *Engine) Wake(uuid string, failed bool) {
+	e.mu.RLock()
+	name, ok := e.byUUID[uuid]
+	quiet := ok && !failed && e.checks[name].state.Status == Up && e.leader
+	e.mu.RUnlock()
+	if !ok || quiet {
+		return
+	}
 	select {
-	case e.wake <- uuid:
+	case e.wake <- name:
 	default:
 	}
 }
@@ -425,14 +434,13 @@ func (e *Engine) schedule(ctx context.Context) {
 			return
 		case <-e.reload:
 			rebuild()
-		case uuid := <-e.wake:
+		case name := <-e.wake:
 			e.mu.RLock()
-			for _, en := range e.checks {
-				if en.check.Heartbeat != nil && en.check.Heartbeat.UUID == uuid {
-					e.dispatch(ctx, en, e.now())
-				}
-			}
+			en := e.checks[name]
 			e.mu.RUnlock()
+			if en != nil {
+				e.dispatch(ctx, en, e.now())
+			}
 		case <-refresh.C:
 			if err := e.RefreshSilences(ctx); err != nil && ctx.Err() == nil {
 				e.o.Log.Warn("monitor: silences", "err", err)

@@ -226,3 +226,33 @@ func TestEngineOneLeader(t *testing.T) {
 		t.Fatal("both nodes run the checks")
 	}
 }
+
+// The migrations apply on both engines, and twice without harm; silences
+// are stored and refused when they name nothing.
+func TestMigrationsAndSilences(t *testing.T) {
+	db := storetest.Open(t, Migrations())
+	ctx := t.Context()
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(db)
+	now := time.Now()
+	if _, err := s.AddSilence(ctx, Silence{Start: now, End: now.Add(time.Hour)}); !errors.Is(err, ErrInvalidSilence) {
+		t.Fatalf("silence without target: %v", err)
+	}
+	id, err := s.AddSilence(ctx, Silence{Tag: "mail", Start: now, End: now.Add(time.Hour), Reason: "upgrade", By: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Silences(ctx, now)
+	if err != nil || len(list) != 1 || !list[0].Covers(Check{Name: "mx", Tags: []string{"mail"}}, now.Add(time.Minute)) ||
+		list[0].Covers(Check{Name: "web"}, now.Add(time.Minute)) || list[0].Covers(Check{Name: "mx", Tags: []string{"mail"}}, now.Add(2*time.Hour)) {
+		t.Fatalf("silences %+v %v", list, err)
+	}
+	if err := s.RemoveSilence(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveSilence(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second removal: %v", err)
+	}
+}

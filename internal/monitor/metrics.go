@@ -17,7 +17,7 @@ type Metrics struct {
 	lateness prometheus.Summary
 	runs     *prometheus.CounterVec
 
-	up, latency, certDays, lastSuccess, status *prometheus.Desc
+	up, latency, certDays, lastSuccess, status, pending *prometheus.Desc
 }
 
 // NewMetrics returns the metrics of e; register Registry's collectors
@@ -35,6 +35,7 @@ func NewMetrics(e *Engine, hb HeartbeatReader) *Metrics {
 		status:      prometheus.NewDesc("pelote_check_status", "1 for the check's current status.", append(labels, "status"), nil),
 		latency:     prometheus.NewDesc("pelote_check_latency_seconds", "Latency of the check's last run.", labels, nil),
 		certDays:    prometheus.NewDesc("pelote_check_certificate_days_left", "Days before the certificate the check read expires.", labels, nil),
+		pending:     prometheus.NewDesc("pelote_checks_never_run", "Configured checks without a result yet.", nil, nil),
 		lastSuccess: prometheus.NewDesc("pelote_heartbeat_last_success_timestamp_seconds", "Unix time of the heartbeat's last successful run.", []string{"check"}, nil),
 	}
 }
@@ -59,7 +60,7 @@ func (m *Metrics) Registry() *prometheus.Registry {
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.up, m.status, m.latency, m.certDays, m.lastSuccess} {
+	for _, d := range []*prometheus.Desc{m.up, m.status, m.latency, m.certDays, m.lastSuccess, m.pending} {
 		ch <- d
 	}
 }
@@ -72,6 +73,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return
 	}
+	never := 0
+	defer func() { ch <- prometheus.MustNewConstMetric(m.pending, prometheus.GaugeValue, float64(never)) }()
 	for _, c := range m.engine.Checks() {
 		if c.Heartbeat != nil && m.hb != nil {
 			if hs, err := m.hb.State(ctx, c.Heartbeat.UUID); err == nil && !hs.LastSuccess.IsZero() {
@@ -80,6 +83,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		s, ok := states[c.Name]
 		if !ok || s.Last.At.IsZero() {
+			never++
 			continue
 		}
 		kind := string(c.Kind)

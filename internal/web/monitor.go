@@ -127,7 +127,7 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if kind != heartbeat.Start {
-		m.Engine.Wake(uuid)
+		m.Engine.Wake(uuid, kind == heartbeat.Fail)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if p.Truncated() {
