@@ -79,23 +79,14 @@ func fromUnix(v int64) time.Time {
 	return time.Unix(v, 0)
 }
 
-// saveState writes a check's state.
-func saveState(ctx context.Context, tx *store.Tx, name string, s State, incident int64) error {
+// stateArgs are a state's columns, in the order of monitor_states.
+func stateArgs(name string, s State, incident int64) []any {
 	var cert any
 	if s.Last.CertDays != nil {
 		cert = *s.Last.CertDays
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO monitor_states (name, status, fails, successes, since, alerted, notified, flapping, changes,
-			last_at, last_ok, latency_us, reason, args, detail, cert_days, incident_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET status = excluded.status, fails = excluded.fails, successes = excluded.successes,
-			since = excluded.since, alerted = excluded.alerted, notified = excluded.notified, flapping = excluded.flapping,
-			changes = excluded.changes, last_at = excluded.last_at, last_ok = excluded.last_ok, latency_us = excluded.latency_us,
-			reason = excluded.reason, args = excluded.args, detail = excluded.detail, cert_days = excluded.cert_days,
-			incident_id = excluded.incident_id`,
-		name, string(s.Status), s.Fails, s.Successes, unix(s.Since), b2i(s.Alerted), unix(s.Notified), b2i(s.Flapping), encodeTimes(s.Changes),
-		unix(s.Last.At), b2i(s.Last.OK), s.Last.Latency.Microseconds(), s.Last.Reason, encodeArgs(s.Last.Args), s.Last.Detail, cert, incident)
-	return err
+	return []any{name, string(s.Status), s.Fails, s.Successes, unix(s.Since), b2i(s.Alerted), unix(s.Notified), b2i(s.Flapping), encodeTimes(s.Changes),
+		unix(s.Last.At), b2i(s.Last.OK), s.Last.Latency.Microseconds(), s.Last.Reason, encodeArgs(s.Last.Args), s.Last.Detail, cert, incident}
 }
 
 func b2i(b bool) int {

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"pelote/internal/store"
@@ -107,37 +108,30 @@ func (e *Engine) commit(ctx context.Context, batch []outcome) error {
 		}
 		t := Step(c, e.o.Policy, stateOf(o.e), o.r, cx)
 		overlay[o.e] = t.State
-		inc := o.e.incident
-		if len(out) > 0 {
-			for i := len(out) - 1; i >= 0; i-- {
-				if out[i].en == o.e {
-					inc = out[i].incident
-					break
-				}
-			}
-		}
-		out = append(out, pending{en: o.e, t: t, incident: inc})
+		out = append(out, pending{en: o.e, t: t, incident: o.e.incident})
 	}
 	e.mu.RUnlock()
 	if len(out) == 0 {
 		return nil
 	}
 	err := e.o.DB.InTx(ctx, func(tx *store.Tx) error {
+		last := map[*entry]int{} // each check's last transition in the batch
 		for i := range out {
 			p := &out[i]
 			c, r := p.en.check, p.t.State.Last
-			if _, err := tx.Exec(ctx, `INSERT INTO monitor_results (name, at, ok, latency_us) VALUES (?, ?, ?, ?)`,
-				c.Name, r.At.Unix(), b2i(r.OK), r.Latency.Microseconds()); err != nil {
-				return fmt.Errorf("monitor: store result: %w", err)
-			}
 			if p.t.Changed {
 				if err := e.incident(ctx, tx, p, r); err != nil {
 					return err
 				}
+				// Later results of the same check in the batch carry on
+				// from this incident.
+				for j := i + 1; j < len(out); j++ {
+					if out[j].en == p.en {
+						out[j].incident = p.incident
+					}
+				}
 			}
-			if err := saveState(ctx, tx, c.Name, p.t.State, p.incident); err != nil {
-				return fmt.Errorf("monitor: store state: %w", err)
-			}
+			last[p.en] = i
 			if p.t.Event != "" && e.o.Notify != nil {
 				m := message(e.o.Tr, e.o.Lang, e.o.BaseURL, c, p.t, now)
 				if err := e.o.Notify.Enqueue(ctx, tx, m); err != nil {
@@ -145,13 +139,22 @@ func (e *Engine) commit(ctx context.Context, batch []outcome) error {
 				}
 			}
 		}
-		return nil
+		if err := insertResults(ctx, tx, out); err != nil {
+			return err
+		}
+		final := make([]pending, 0, len(last))
+		for i := range out {
+			if last[out[i].en] == i {
+				final = append(final, out[i])
+			}
+		}
+		return saveStates(ctx, tx, final)
 	})
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
-	for _, p := range out {
+	for _, p := range out { // in order: the last of a check's wins
 		p.en.state, p.en.incident = p.t.State, p.incident
 	}
 	e.mu.Unlock()
@@ -212,4 +215,62 @@ func (e *Engine) Maintain(ctx context.Context) error {
 	}
 	_, err := e.store.RollUp(ctx, e.now())
 	return err
+}
+
+// rowsPerStatement bounds a multi-row statement: one statement stores many
+// results, where one each would cost the engine's CPU budget; and its text
+// repeats, so prepared statements are reused.
+const rowsPerStatement = 64
+
+// chunks calls fn for consecutive slices of at most rowsPerStatement.
+func chunks[T any](all []T, fn func([]T) error) error {
+	for len(all) > 0 {
+		n := min(len(all), rowsPerStatement)
+		if err := fn(all[:n]); err != nil {
+			return err
+		}
+		all = all[n:]
+	}
+	return nil
+}
+
+func insertResults(ctx context.Context, tx *store.Tx, out []pending) error {
+	return chunks(out, func(part []pending) error {
+		q := "INSERT INTO monitor_results (name, at, ok, latency_us) VALUES " + placeholders(len(part), 4)
+		args := make([]any, 0, 4*len(part))
+		for _, p := range part {
+			r := p.t.State.Last
+			args = append(args, p.en.check.Name, r.At.Unix(), b2i(r.OK), r.Latency.Microseconds())
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("monitor: store results: %w", err)
+		}
+		return nil
+	})
+}
+
+func saveStates(ctx context.Context, tx *store.Tx, final []pending) error {
+	return chunks(final, func(part []pending) error {
+		q := `INSERT INTO monitor_states (name, status, fails, successes, since, alerted, notified, flapping, changes,
+			last_at, last_ok, latency_us, reason, args, detail, cert_days, incident_id) VALUES ` + placeholders(len(part), 17) + `
+			ON CONFLICT (name) DO UPDATE SET status = excluded.status, fails = excluded.fails, successes = excluded.successes,
+			since = excluded.since, alerted = excluded.alerted, notified = excluded.notified, flapping = excluded.flapping,
+			changes = excluded.changes, last_at = excluded.last_at, last_ok = excluded.last_ok, latency_us = excluded.latency_us,
+			reason = excluded.reason, args = excluded.args, detail = excluded.detail, cert_days = excluded.cert_days,
+			incident_id = excluded.incident_id`
+		args := make([]any, 0, 17*len(part))
+		for _, p := range part {
+			args = append(args, stateArgs(p.en.check.Name, p.t.State, p.incident)...)
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("monitor: store states: %w", err)
+		}
+		return nil
+	})
+}
+
+// placeholders is "(?, ?), (?, ?)" for rows of cols values.
+func placeholders(rows, cols int) string {
+	one := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(one+", ", rows-1) + one
 }
