@@ -51,7 +51,7 @@ func newTarget(t *testing.T) *target {
 
 func httpCheck(name, url string, deps ...string) Check {
 	return Check{Name: name, Kind: KindHTTP, Interval: time.Second, Timeout: time.Second, Retries: 2, Recovery: 1,
-		Tags: []string{"web"}, DependsOn: deps, HTTP: &HTTPSpec{URL: url, Method: "GET"}}
+		Tags: []string{"web"}, Owner: "ops", DependsOn: deps, HTTP: &HTTPSpec{URL: url, Method: "GET"}}
 }
 
 func newEngine(t *testing.T, db *store.DB, rec notify.Enqueuer, checks ...Check) (*Engine, context.CancelFunc) {
@@ -80,7 +80,7 @@ func TestEngineDownAndUp(t *testing.T) {
 	tg.healthy.Store(false)
 	down := rec.Wait(t, 20*time.Second, func(m notify.Message) bool { return m.Event == EventDown })
 	if down.Severity != notify.Critical || down.Title != "site is down" || !strings.Contains(down.Text, "502") ||
-		down.URL != "https://id.example.org/admin/monitor/site" || down.Source != "check" {
+		down.URL != "https://id.example.org/admin/monitor/site" || down.Source != "check" || strings.Join(down.Tags, ",") != "web,owner=ops" {
 		t.Fatalf("down message: %+v", down)
 	}
 	tg.healthy.Store(true)
@@ -199,7 +199,7 @@ func TestRollUpAndUptime(t *testing.T) {
 	if err != nil || len(hours) != 72 || hours[0].Count != 60 || hours[0].Failures != 6 || hours[0].Min != 10*time.Millisecond {
 		t.Fatalf("roll-ups: %d %+v %v", len(hours), hours[:1], err)
 	}
-	up, err := e.Store().Uptimes(ctx, clock, 24*time.Hour, 7*24*time.Hour)
+	up, err := e.Store().Uptimes(ctx, []string{"site"}, clock, 24*time.Hour, 7*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -44,12 +45,18 @@ func message(tr Translator, lang, baseURL string, c Check, t Transition, now tim
 	if r.Detail != "" && event != EventUp {
 		text.WriteString("\n\n" + tr.T(lang, "monitor.msg.output") + "\n" + r.Detail)
 	}
+	// The owner group routes as a tag, as Alertmanager's labels do: a
+	// route may send "owner=GROUP" messages to that group's members.
+	tags := c.Tags
+	if c.Owner != "" {
+		tags = append(slices.Clip(tags), "owner="+c.Owner)
+	}
 	url := ""
 	if baseURL != "" {
 		url = strings.TrimRight(baseURL, "/") + "/admin/monitor/" + c.Name
 	}
 	return notify.Message{
-		Source: source, Subject: c.Name, Event: event, Severity: sev, Tags: c.Tags,
+		Source: source, Subject: c.Name, Event: event, Severity: sev, Tags: tags,
 		Title: tr.T(lang, titleKey, c.Name), Text: strings.TrimSpace(text.String()), URL: url, At: now,
 	}
 }

@@ -185,9 +185,11 @@ type Uptime struct {
 	Count int64
 }
 
-// Uptimes computes each named check's uptime over the windows, from the
-// hourly roll-ups and the raw results not rolled up yet.
-func (s *Store) Uptimes(ctx context.Context, now time.Time, windows ...time.Duration) (map[string][]Uptime, error) {
+// Uptimes computes the named checks' uptime over the windows, from the
+// hourly roll-ups and the raw results not rolled up yet. Each check is
+// read through its own index range: the public page asks for a few
+// checks among thousands.
+func (s *Store) Uptimes(ctx context.Context, names []string, now time.Time, windows ...time.Duration) (map[string][]Uptime, error) {
 	var rolled int64
 	if err := s.db.QueryRow(ctx, `SELECT COALESCE(MAX(hour), 0) FROM monitor_hourly`).Scan(&rolled); err != nil {
 		return nil, fmt.Errorf("monitor: uptime: %w", err)
@@ -196,57 +198,24 @@ func (s *Store) Uptimes(ctx context.Context, now time.Time, windows ...time.Dura
 		rolled += 3600
 	}
 	out := map[string][]Uptime{}
-	type acc struct{ n, fail int64 }
-	for wi, w := range windows {
-		from := now.Add(-w).Unix()
-		sums := map[string]*acc{}
-		add := func(name string, n, f int64) {
-			a := sums[name]
-			if a == nil {
-				a = &acc{}
-				sums[name] = a
+	for _, name := range names {
+		u := make([]Uptime, len(windows))
+		for wi, w := range windows {
+			from := now.Add(-w).Unix()
+			var n1, f1, n2, f2 int64
+			if err := s.db.QueryRow(ctx, `SELECT COALESCE(SUM(count), 0), COALESCE(SUM(failures), 0) FROM monitor_hourly WHERE name = ? AND hour >= ? AND hour < ?`,
+				name, from, rolled).Scan(&n1, &f1); err != nil {
+				return nil, fmt.Errorf("monitor: uptime: %w", err)
 			}
-			a.n += n
-			a.fail += f
-		}
-		rows, err := s.db.Query(ctx, `SELECT name, SUM(count), SUM(failures) FROM monitor_hourly WHERE hour >= ? AND hour < ? GROUP BY name`, from, rolled)
-		if err != nil {
-			return nil, fmt.Errorf("monitor: uptime: %w", err)
-		}
-		for rows.Next() {
-			var name string
-			var n, f int64
-			if err := rows.Scan(&name, &n, &f); err != nil {
-				rows.Close()
-				return nil, err
+			if err := s.db.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(1 - ok), 0) FROM monitor_results WHERE name = ? AND at >= ?`,
+				name, max(from, rolled)).Scan(&n2, &f2); err != nil {
+				return nil, fmt.Errorf("monitor: uptime: %w", err)
 			}
-			add(name, n, f)
-		}
-		rows.Close()
-		rows, err = s.db.Query(ctx, `SELECT name, COUNT(*), SUM(1 - ok) FROM monitor_results WHERE at >= ? GROUP BY name`, max(from, rolled))
-		if err != nil {
-			return nil, fmt.Errorf("monitor: uptime: %w", err)
-		}
-		for rows.Next() {
-			var name string
-			var n, f int64
-			if err := rows.Scan(&name, &n, &f); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			add(name, n, f)
-		}
-		rows.Close()
-		for name, a := range sums {
-			u := out[name]
-			if u == nil {
-				u = make([]Uptime, len(windows))
-				out[name] = u
-			}
-			if a.n > 0 {
-				u[wi] = Uptime{Ratio: float64(a.n-a.fail) / float64(a.n), Count: a.n}
+			if n := n1 + n2; n > 0 {
+				u[wi] = Uptime{Ratio: float64(n-f1-f2) / float64(n), Count: n}
 			}
 		}
+		out[name] = u
 	}
 	return out, nil
 }

@@ -53,6 +53,10 @@ func newSparkline(pts []monitor.Point, w, h int, label string) *sparkline {
 	return sp
 }
 
+// maxSparklines bounds the dashboards that draw every check's curve: one
+// query reads the last hour of results of all of them.
+const maxSparklines = 300
+
 // checkRow is one check on the dashboard or the status page.
 type checkRow struct {
 	Name, Kind, Status string
@@ -123,7 +127,9 @@ func (s *Server) adminMonitorPage(w http.ResponseWriter, r *http.Request, view *
 	states, err := e.States(ctx)
 	var spark map[string][]monitor.Point
 	var sil []monitor.Silence
-	if err == nil {
+	checks := e.Checks()
+	if err == nil && len(checks) <= maxSparklines {
+		// Past a few hundred checks, the curves are on each check's page.
 		spark, err = e.Store().RecentAll(ctx, s.now().Add(-time.Hour))
 	}
 	if err == nil {
@@ -132,7 +138,7 @@ func (s *Server) adminMonitorPage(w http.ResponseWriter, r *http.Request, view *
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
 	}
-	view.Checks = s.checkRows(r, &view.page, e.Checks(), states, spark)
+	view.Checks = s.checkRows(r, &view.page, checks, states, spark)
 	view.Counts = map[string]int{}
 	for _, c := range view.Checks {
 		view.Counts[c.Status]++
@@ -384,7 +390,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	var up map[string][]monitor.Uptime
 	var inc []monitor.Incident
 	if err == nil {
-		up, err = e.Store().Uptimes(ctx, s.now(), 24*time.Hour, 7*24*time.Hour, 90*24*time.Hour)
+		up, err = e.Store().Uptimes(ctx, names, s.now(), 24*time.Hour, 7*24*time.Hour, 90*24*time.Hour)
 	}
 	if err == nil && len(names) > 0 {
 		inc, err = e.Store().Incidents(ctx, names, s.now().Add(-90*24*time.Hour), 50)
