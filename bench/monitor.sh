@@ -76,16 +76,11 @@ stop
   done
 } >"$tmp/checks.yaml"
 start "$tmp/run" "$tmp/checks.yaml"
-t0=$(date +%s.%N) # ready: the checks are configured and the scheduler starts
 cpu0=$(cpu "$srv")
-all_ran=""
-end=$(( $(date +%s) + secs ))
-while [ "$(date +%s)" -lt "$end" ]; do
-  if [ -z "$all_ran" ] && [ "$(metric pelote_checks_never_run)" = "0" ]; then
-    all_ran=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
-  fi
-  sleep 2
-done
+# Nothing polls /metrics during the run: collecting 10,000 checks costs
+# CPU the figure must not include. serve logs when every check has run.
+sleep "$secs"
+all_ran=$(sed -n 's/.*msg="monitor: every check has run".* after=\([0-9.a-z]*\).*/\1/p' "$tmp/run.log")
 cpu1=$(cpu "$srv")
 runs=$(metrics | awk '/^pelote_check_runs_total/ { n += $2 } END { print n }')
 p99=$(metrics | awk '/^pelote_check_lateness_seconds\{quantile="0.99"\}/ { print $2 }')
@@ -103,7 +98,7 @@ print(f"cpu: {cpu:.1f} s, {cpu / runs * 1000:.3f} s per 1,000 checks ({cpu / run
 print(f"rss: {int(rss) / 1024:.1f} MiB now, {int(hwm) / 1024:.1f} MiB peak, idle serve {int(idle) / 1024:.1f} MiB: "
       f"{(int(rss) - int(idle)) / int(checks):.1f} KiB per check (goal <= 10)")
 print(f"lateness p99: {float(p99) * 1000:.1f} ms (goal <= 1000)")
-print(f"all checks ran once: {allran} s after serve was ready (goal <= 60; polled every 2 s)")
+print(f"all checks ran once: {allran} after the scheduler started (goal <= 60 s)")
 print(f"database after the run: {int(db) / 1024:.1f} MiB")
 PY
 

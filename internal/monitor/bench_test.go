@@ -1,9 +1,11 @@
 package monitor
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,4 +57,31 @@ func BenchmarkRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEngine runs 2,000 http checks at a 2 s interval against a
+// local server for b.N rounds, the whole engine included (scheduler,
+// workers, state machine, batched writes).
+func BenchmarkEngine(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
+	defer srv.Close()
+	db := storetest.Open(b, Migrations(), heartbeat.Migrations())
+	var runs atomic.Int64
+	e := New(Options{DB: db, Notify: &notifytest.Recorder{}, Prober: NewProber(nil), Tr: catalog(b),
+		OnResult: func(Check, Result, time.Duration) { runs.Add(1) }})
+	var checks []Check
+	for i := range 2000 {
+		checks = append(checks, Check{Name: fmt.Sprintf("web-%05d", i), Kind: KindHTTP, Interval: 2 * time.Second, HTTP: &HTTPSpec{URL: srv.URL + "/"}}.WithDefaults())
+	}
+	e.Apply(checks, nil)
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	b.ResetTimer()
+	for runs.Load() < int64(b.N) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.StopTimer()
+	cancel()
+	<-done
 }

@@ -71,6 +71,10 @@ type Engine struct {
 	stored   []Silence         // from the database, refreshed
 	errs     []string          // configuration errors of the last reload
 	leader   bool
+	// started is when this node began running the checks; ranAll is set
+	// once each of them has a result since.
+	started time.Time
+	ranAll  bool
 
 	reload  chan struct{}
 	wake    chan string
@@ -327,6 +331,9 @@ func (e *Engine) Run(ctx context.Context) {
 // is called.
 func (e *Engine) start(ctx context.Context, wg *sync.WaitGroup) func() {
 	rctx, cancel := context.WithCancel(ctx)
+	e.mu.Lock()
+	e.started, e.ranAll = e.now(), false
+	e.mu.Unlock()
 	wg.Go(func() { e.schedule(rctx) })
 	for range e.o.Concurrency {
 		wg.Go(func() { e.worker(rctx) })

@@ -157,6 +157,20 @@ func (e *Engine) commit(ctx context.Context, batch []outcome) error {
 	for _, p := range out { // in order: the last of a check's wins
 		p.en.state, p.en.incident = p.t.State, p.incident
 	}
+	if !e.ranAll && !e.started.IsZero() {
+		e.ranAll = true
+		for _, en := range e.checks {
+			if en.state.Last.At.Before(e.started) {
+				e.ranAll = false
+				break
+			}
+		}
+		if e.ranAll {
+			// The start-up spread is over: a figure for operators and
+			// bench/monitor.sh.
+			e.o.Log.Info("monitor: every check has run", "checks", len(e.checks), "after", now.Sub(e.started).Round(time.Millisecond))
+		}
+	}
 	e.mu.Unlock()
 	for _, p := range out {
 		if p.t.Event != "" {
