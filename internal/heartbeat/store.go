@@ -93,39 +93,38 @@ func (s *Store) Register(ctx context.Context, uuids []string, now time.Time) err
 }
 
 // Record stores a ping and updates the heartbeat's state. Concurrent
-// pings share one commit (store.InGroupTx). It returns the ping as stored
-// (with its run time when a start preceded it).
+// pings share one commit (store.InGroupTx). The ping's id and run time are
+// in the state afterwards (LastPingID, LastDuration).
 func (s *Store) Record(ctx context.Context, p Ping) (Ping, error) {
 	if p.Body == nil {
 		p.Body = []byte{} // the column holds no NULL
 	}
-	// Two statements a ping, sharing a commit with the pings that come
-	// at the same moment: the run time is computed from the stored start.
+	// Two statements a ping, both Exec (a query's rows cost more), sharing
+	// a commit with the pings that come at the same moment: the run time
+	// is computed from the stored start, the state from the stored ping.
+	at := p.At.UnixMilli()
 	err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
-		var id, dur int64
-		if err := tx.QueryRow(ctx, `INSERT INTO heartbeat_pings (uuid, kind, exit_code, at, body, size, duration_ms)
+		if _, err := tx.Exec(ctx, `INSERT INTO heartbeat_pings (uuid, kind, exit_code, at, body, size, duration_ms)
 			VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? = 'start' THEN 0 ELSE
-				COALESCE((SELECT CASE WHEN last_start > 0 AND last_start <= ? THEN ? - last_start ELSE 0 END FROM heartbeat_states WHERE uuid = ?), 0) END)
-			RETURNING id, duration_ms`,
-			p.UUID, p.Kind, p.ExitCode, p.At.UnixMilli(), p.Body, p.Size, p.Kind, p.At.UnixMilli(), p.At.UnixMilli(), p.UUID).Scan(&id, &dur); err != nil {
+				COALESCE((SELECT CASE WHEN last_start > 0 AND last_start <= ? THEN ? - last_start ELSE 0 END FROM heartbeat_states WHERE uuid = ?), 0) END)`,
+			p.UUID, p.Kind, p.ExitCode, at, p.Body, p.Size, p.Kind, at, at, p.UUID); err != nil {
 			return err
 		}
-		p.ID, p.Duration = id, time.Duration(dur)*time.Millisecond
 		if p.Kind == Start {
 			_, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start) VALUES (?, ?, ?)
-				ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, p.UUID, p.At.Unix(), p.At.UnixMilli())
+				ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, p.UUID, p.At.Unix(), at)
 			return err
 		}
 		var success int64
 		if p.Kind == Success {
-			success = p.At.UnixMilli()
+			success = at
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start, last_end, last_kind, last_exit, last_duration_ms, last_ping_id, last_success)
-			VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)
+			SELECT ?, ?, 0, ?, ?, ?, duration_ms, id, ? FROM heartbeat_pings WHERE id = (SELECT MAX(id) FROM heartbeat_pings WHERE uuid = ?)
 			ON CONFLICT (uuid) DO UPDATE SET last_start = 0, last_end = excluded.last_end, last_kind = excluded.last_kind,
 				last_exit = excluded.last_exit, last_duration_ms = excluded.last_duration_ms, last_ping_id = excluded.last_ping_id,
 				last_success = CASE WHEN excluded.last_success > 0 THEN excluded.last_success ELSE heartbeat_states.last_success END`,
-			p.UUID, p.At.Unix(), p.At.UnixMilli(), p.Kind, p.ExitCode, dur, id, success)
+			p.UUID, p.At.Unix(), at, p.Kind, p.ExitCode, success, p.UUID)
 		return err
 	})
 	if err != nil {

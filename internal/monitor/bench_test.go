@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"pelote/internal/heartbeat"
-	"pelote/internal/notify/notifytest"
+	"pelote/internal/monitor/monitortest"
 	"pelote/internal/store/storetest"
 )
 
@@ -35,7 +35,7 @@ func BenchmarkHTTPProbe(b *testing.B) {
 // it: batches of results through the state machine, in one transaction.
 func BenchmarkRecord(b *testing.B) {
 	db := storetest.Open(b, Migrations(), heartbeat.Migrations())
-	e := New(Options{DB: db, Notify: &notifytest.Recorder{}, Prober: NewProber(nil), Tr: catalog(b)})
+	e := New(Options{DB: db, Notify: &monitortest.Recorder{}, Prober: NewProber(nil), Tr: catalog(b)})
 	var checks []Check
 	for i := range 10000 {
 		checks = append(checks, Check{Name: fmt.Sprintf("web-%05d", i), Kind: KindHTTP, HTTP: &HTTPSpec{URL: "http://x/"}}.WithDefaults())
@@ -67,7 +67,7 @@ func BenchmarkEngine(b *testing.B) {
 	defer srv.Close()
 	db := storetest.Open(b, Migrations(), heartbeat.Migrations())
 	var runs atomic.Int64
-	e := New(Options{DB: db, Notify: &notifytest.Recorder{}, Prober: NewProber(nil), Tr: catalog(b),
+	e := New(Options{DB: db, Notify: &monitortest.Recorder{}, Prober: NewProber(nil), Tr: catalog(b),
 		OnResult: func(Check, Result, time.Duration) { runs.Add(1) }})
 	var checks []Check
 	for i := range 2000 {

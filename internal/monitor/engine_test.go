@@ -13,7 +13,7 @@ import (
 	"pelote/internal/heartbeat"
 	"pelote/internal/i18n"
 	"pelote/internal/notify"
-	"pelote/internal/notify/notifytest"
+	"pelote/internal/monitor/monitortest"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
 )
@@ -74,7 +74,7 @@ func newEngine(t *testing.T, db *store.DB, rec notify.Enqueuer, checks ...Check)
 func TestEngineDownAndUp(t *testing.T) {
 	db := storetest.Open(t, Migrations(), heartbeat.Migrations())
 	tg := newTarget(t)
-	rec := &notifytest.Recorder{}
+	rec := &monitortest.Recorder{}
 	e, _ := newEngine(t, db, rec, httpCheck("site", tg.URL))
 	waitStatus(t, e, "site", Up)
 	tg.healthy.Store(false)
@@ -114,7 +114,7 @@ func waitStatus(t *testing.T, e *Engine, name string, want Status) {
 func TestEngineDependencies(t *testing.T) {
 	db := storetest.Open(t, Migrations(), heartbeat.Migrations())
 	host, app := newTarget(t), newTarget(t)
-	rec := &notifytest.Recorder{}
+	rec := &monitortest.Recorder{}
 	e, _ := newEngine(t, db, rec, httpCheck("machine", host.URL), httpCheck("app", app.URL, "machine"))
 	waitStatus(t, e, "machine", Up)
 	waitStatus(t, e, "app", Up)
@@ -138,7 +138,7 @@ func TestEngineDependencies(t *testing.T) {
 // result once it can.
 func TestEngineAtomicWithNotification(t *testing.T) {
 	db := storetest.Open(t, Migrations(), heartbeat.Migrations())
-	rec := &notifytest.Recorder{}
+	rec := &monitortest.Recorder{}
 	e := New(Options{DB: db, Notify: rec, Prober: NewProber(nil), Tr: catalog(t)})
 	c := httpCheck("site", "http://127.0.0.1:1/")
 	c.Retries = 1
@@ -175,7 +175,7 @@ func TestRollUpAndUptime(t *testing.T) {
 	db := storetest.Open(t, Migrations(), heartbeat.Migrations())
 	ctx := t.Context()
 	clock := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	e := New(Options{DB: db, Notify: &notifytest.Recorder{}, Prober: NewProber(nil), Tr: catalog(t), Now: func() time.Time { return clock }})
+	e := New(Options{DB: db, Notify: &monitortest.Recorder{}, Prober: NewProber(nil), Tr: catalog(t), Now: func() time.Time { return clock }})
 	c := httpCheck("site", "http://127.0.0.1:1/")
 	e.Apply([]Check{c}, nil)
 	// Three days of a result a minute, failing one minute in ten.
@@ -213,8 +213,8 @@ func TestEngineOneLeader(t *testing.T) {
 	db := storetest.Open(t, Migrations(), heartbeat.Migrations())
 	tg := newTarget(t)
 	c := httpCheck("site", tg.URL)
-	a, _ := newEngine(t, db, &notifytest.Recorder{}, c)
-	b, _ := newEngine(t, db, &notifytest.Recorder{}, c)
+	a, _ := newEngine(t, db, &monitortest.Recorder{}, c)
+	b, _ := newEngine(t, db, &monitortest.Recorder{}, c)
 	deadline := time.Now().Add(10 * time.Second)
 	for !(a.Leader() || b.Leader()) {
 		if time.Now().After(deadline) {

@@ -15,7 +15,7 @@ import (
 	"pelote/internal/heartbeat"
 	"pelote/internal/i18n"
 	"pelote/internal/monitor"
-	"pelote/internal/notify/notifytest"
+	"pelote/internal/monitor/monitortest"
 	"pelote/internal/store"
 )
 
@@ -25,11 +25,11 @@ const (
 )
 
 // monitorEnv is a server with a heartbeat check and a public http check.
-func monitorEnv(t *testing.T) (*env, *monitor.Engine, *heartbeat.Store, *notifytest.Recorder) {
+func monitorEnv(t *testing.T) (*env, *monitor.Engine, *heartbeat.Store, *monitortest.Recorder) {
 	t.Helper()
 	var eng *monitor.Engine
 	var hbs *heartbeat.Store
-	rec := &notifytest.Recorder{}
+	rec := &monitortest.Recorder{}
 	e := newEnv(t, "http://pelote.test", func(db *store.DB, o *Options) {
 		if err := db.Migrate(context.Background(), monitor.Migrations(), heartbeat.Migrations()); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,6 @@
-// Package notifytest records the messages producers hand to notify, for
+// Package monitortest records the messages producers hand to notify, for
 // producers' tests: a real notify.Enqueuer that keeps what was committed.
-package notifytest
+package monitortest
 
 import (
 	"context"
