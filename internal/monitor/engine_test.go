@@ -12,8 +12,8 @@ import (
 
 	"pelote/internal/heartbeat"
 	"pelote/internal/i18n"
-	"pelote/internal/notify"
 	"pelote/internal/monitor/monitortest"
+	"pelote/internal/notify"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
 )
