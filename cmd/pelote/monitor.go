@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -14,6 +13,7 @@ import (
 	"pelote/internal/heartbeat"
 	"pelote/internal/i18n"
 	"pelote/internal/monitor"
+	"pelote/internal/notify"
 	"pelote/internal/store"
 	"pelote/internal/web"
 )
@@ -28,7 +28,8 @@ type supervision struct {
 }
 
 // startMonitor builds the engine from the configuration; run starts it.
-func startMonitor(ctx context.Context, cfg config.Config, db *store.DB, cat *i18n.Catalog, log *slog.Logger) (*supervision, error) {
+// Messages go to out (the notification outbox; nil for the log only).
+func startMonitor(ctx context.Context, cfg config.Config, db *store.DB, cat *i18n.Catalog, log *slog.Logger, out notify.Enqueuer) (*supervision, error) {
 	checks, err := cfg.MonitorChecks()
 	if err != nil {
 		return nil, err // validated already; a secret file may have gone
@@ -36,7 +37,7 @@ func startMonitor(ctx context.Context, cfg config.Config, db *store.DB, cat *i18
 	hb := heartbeat.NewStore(db)
 	var metrics *monitor.Metrics
 	eng := monitor.New(monitor.Options{
-		DB: db, Notify: newNotifier(cfg, db, log), Prober: monitor.NewProber(hb), Tr: cat, Lang: cfg.Monitor.Language,
+		DB: db, Notify: loggedMessages(out, log), Prober: monitor.NewProber(hb), Tr: cat, Lang: cfg.Monitor.Language,
 		BaseURL: cfg.URL, Policy: cfg.MonitorPolicy(), Concurrency: cfg.Monitor.Concurrency, Log: log,
 		OnResult: func(c monitor.Check, r monitor.Result, late time.Duration) { metrics.Observe(c, r, late) },
 	})
@@ -80,7 +81,7 @@ func (s *supervision) run(ctx context.Context, reload func() (config.Config, err
 			case <-ctx.Done():
 				return
 			case <-hup:
-				s.reload(ctx, reload)
+				s.reload(reload)
 			}
 		}
 	}()
@@ -89,11 +90,11 @@ func (s *supervision) run(ctx context.Context, reload func() (config.Config, err
 // reload applies a new configuration's checks; one with errors is
 // refused whole, the running checks stay, and the errors are logged and
 // shown on the dashboard.
-func (s *supervision) reload(ctx context.Context, load func() (config.Config, error)) {
+func (s *supervision) reload(load func() (config.Config, error)) {
 	cfg, err := load()
-	var checks []monitor.Check
+	var apply func()
 	if err == nil {
-		checks, err = cfg.MonitorChecks()
+		apply, err = s.prepare(cfg)
 	}
 	if err != nil {
 		var lines []string
@@ -103,12 +104,25 @@ func (s *supervision) reload(ctx context.Context, load func() (config.Config, er
 			}
 		}
 		s.engine.SetErrors(lines)
-		s.log.Error("configuration reload refused: the previous checks keep running", "errors", len(lines), "err", errors.Join(err))
+		s.log.Error("configuration reload refused: the previous checks keep running", "errors", len(lines), "err", err)
 		return
 	}
-	s.engine.Apply(checks, cfg.MonitorSilences())
-	if err := s.hb.Register(ctx, s.engine.HeartbeatUUIDs(), time.Now()); err != nil {
-		s.log.Warn("heartbeat register", "err", err)
+	apply()
+}
+
+// prepare reads a new configuration's checks and silences without
+// changing what runs, and returns what applies them (a config.Prepare).
+func (s *supervision) prepare(cfg config.Config) (func(), error) {
+	checks, err := cfg.MonitorChecks()
+	if err != nil {
+		return nil, err
 	}
-	s.log.Info("configuration reloaded", "checks", len(checks))
+	silences := cfg.MonitorSilences()
+	return func() {
+		s.engine.Apply(checks, silences)
+		if err := s.hb.Register(context.Background(), s.engine.HeartbeatUUIDs(), time.Now()); err != nil {
+			s.log.Warn("heartbeat register", "err", err)
+		}
+		s.log.Info("configuration reloaded", "checks", len(checks))
+	}, nil
 }

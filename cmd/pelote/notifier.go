@@ -4,21 +4,29 @@ import (
 	"context"
 	"log/slog"
 
-	"pelote/internal/config"
 	"pelote/internal/notify"
 	"pelote/internal/store"
 )
 
-// newNotifier returns what the checks hand their messages to. Until the
-// notification channels are configured here, messages are written to the
-// log (title at info, text at debug: it may hold a job's output).
-func newNotifier(_ config.Config, _ *store.DB, log *slog.Logger) notify.Enqueuer {
-	return logNotifier{log: log}
+// loggedMessages hands the checks' messages to next (the notification
+// channels' outbox; nil for none) and writes each to the log once
+// committed: its title at info, its text at debug (it may hold a job's
+// output).
+func loggedMessages(next notify.Enqueuer, log *slog.Logger) notify.Enqueuer {
+	return messageLog{next: next, log: log}
 }
 
-type logNotifier struct{ log *slog.Logger }
+type messageLog struct {
+	next notify.Enqueuer
+	log  *slog.Logger
+}
 
-func (n logNotifier) Enqueue(_ context.Context, tx *store.Tx, m notify.Message) error {
+func (n messageLog) Enqueue(ctx context.Context, tx *store.Tx, m notify.Message) error {
+	if n.next != nil {
+		if err := n.next.Enqueue(ctx, tx, m); err != nil {
+			return err
+		}
+	}
 	out := func() {
 		n.log.Info("notification", "source", m.Source, "subject", m.Subject, "event", m.Event, "severity", m.Severity, "title", m.Title)
 		n.log.Debug("notification text", "subject", m.Subject, "event", m.Event, "text", m.Text)

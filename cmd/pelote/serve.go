@@ -78,7 +78,7 @@ func (c *cli) serve(args []string) error {
 	if cfg.Registration.ProofOfWork > 0 {
 		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
 	}
-	sup, err := startMonitor(c.ctx, cfg, db, cat, log)
+	sup, err := startMonitor(c.ctx, cfg, db, cat, log, nil)
 	if err != nil {
 		return err
 	}

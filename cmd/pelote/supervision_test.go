@@ -142,9 +142,11 @@ func (nullSession) Logout() error                        { return nil }
 // borg's output, the next good run is told as a recovery, and the status
 // page shows it all. A reload with errors keeps the old checks.
 //
-// The messages are read where serve hands them over: until the
-// notification channels (Mattermost, e-mail) are part of serve, serve
-// writes each message to its log, and waitMessage reads them there.
+// The messages are read where serve hands them over: serve logs each
+// message it gives the notification outbox (cmd/pelote/notifier.go), and
+// waitMessage reads that log. With the notification channels in serve,
+// the same test gains a Mattermost receiver (an httptest server named in
+// the file's notify: section) and waits for the message there too.
 func TestSupervisionEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("borg"); err != nil {
 		t.Skip("borg is not installed (test.sh installs borgbackup)")
