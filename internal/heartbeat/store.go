@@ -6,6 +6,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"pelote/internal/store"
@@ -74,6 +76,11 @@ type State struct {
 // Store keeps pings and states.
 type Store struct {
 	db *store.DB
+
+	// pending pings wait for the batch being written to commit.
+	mu      sync.Mutex
+	pending []*pingItem
+	writing bool
 }
 
 // NewStore returns a store over db.
@@ -92,45 +99,197 @@ func (s *Store) Register(ctx context.Context, uuids []string, now time.Time) err
 	})
 }
 
-// Record stores a ping and updates the heartbeat's state. Concurrent
-// pings share one commit (store.InGroupTx). The ping's id and run time are
-// in the state afterwards (LastPingID, LastDuration).
+// Record stores a ping and updates the heartbeat's state, and returns
+// once both are committed. Pings arriving while a batch is written are
+// written together next, in one transaction with a few multi-row
+// statements: thousands of pings a second cost a few commits. The
+// returned ping carries its id and run time (from the stored start).
 func (s *Store) Record(ctx context.Context, p Ping) (Ping, error) {
 	if p.Body == nil {
 		p.Body = []byte{} // the column holds no NULL
 	}
-	// Two statements a ping, both Exec (a query's rows cost more), sharing
-	// a commit with the pings that come at the same moment: the run time
-	// is computed from the stored start, the state from the stored ping.
-	at := p.At.UnixMilli()
-	err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO heartbeat_pings (uuid, kind, exit_code, at, body, size, duration_ms)
-			VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? = 'start' THEN 0 ELSE
-				COALESCE((SELECT CASE WHEN last_start > 0 AND last_start <= ? THEN ? - last_start ELSE 0 END FROM heartbeat_states WHERE uuid = ?), 0) END)`,
-			p.UUID, p.Kind, p.ExitCode, at, p.Body, p.Size, p.Kind, at, at, p.UUID); err != nil {
+	it := &pingItem{ctx: ctx, p: p, done: make(chan error, 1)}
+	s.mu.Lock()
+	s.pending = append(s.pending, it)
+	if !s.writing {
+		s.writing = true
+		go s.writeLoop()
+	}
+	s.mu.Unlock()
+	select {
+	case err := <-it.done:
+		if err != nil {
+			return it.p, fmt.Errorf("heartbeat: record ping: %w", err)
+		}
+		return it.p, nil
+	case <-ctx.Done():
+		// The ping may still be written; the caller has gone.
+		return it.p, ctx.Err()
+	}
+}
+
+// pingItem is one ping waiting for its batch.
+type pingItem struct {
+	ctx  context.Context
+	p    Ping
+	done chan error
+}
+
+// maxPingBatch bounds one transaction's pings.
+const maxPingBatch = 512
+
+// writeLoop writes the pending pings in batches until none is left.
+func (s *Store) writeLoop() {
+	for {
+		s.mu.Lock()
+		batch := s.pending
+		if len(batch) > maxPingBatch {
+			batch = batch[:maxPingBatch]
+		}
+		s.pending = s.pending[len(batch):]
+		if len(batch) == 0 {
+			s.pending, s.writing = nil, false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		live := batch[:0:0]
+		for _, it := range batch {
+			if err := it.ctx.Err(); err != nil {
+				it.done <- err
+				continue
+			}
+			live = append(live, it)
+		}
+		err := s.writeBatch(live)
+		for _, it := range live {
+			it.done <- err
+		}
+	}
+}
+
+// writeBatch stores pings in one transaction. A heartbeat appears once
+// per round, so that a start and its end in the same batch are stored
+// in order and the end's run time is read from the start.
+func (s *Store) writeBatch(items []*pingItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ctx := context.Background() // the batch belongs to no one caller
+	var rounds [][]*pingItem
+	round := map[string]int{} // uuid → pings of it placed so far
+	for _, it := range items {
+		r := round[it.p.UUID]
+		round[it.p.UUID]++
+		if r == len(rounds) {
+			rounds = append(rounds, nil)
+		}
+		rounds[r] = append(rounds[r], it)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, r := range rounds {
+			for len(r) > 0 {
+				n := min(len(r), 64)
+				if err := writeRound(ctx, tx, r[:n]); err != nil {
+					return err
+				}
+				r = r[n:]
+			}
+		}
+		return nil
+	})
+}
+
+// writeRound stores pings of distinct heartbeats: the pings with their
+// run times, then the states.
+func writeRound(ctx context.Context, tx *store.Tx, items []*pingItem) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO heartbeat_pings (uuid, kind, exit_code, at, body, size, duration_ms) VALUES `)
+	args := make([]any, 0, 10*len(items))
+	for i, it := range items {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(`(?, ?, ?, ?, ?, ?, CASE WHEN ? = 'start' THEN 0 ELSE
+			COALESCE((SELECT CASE WHEN last_start > 0 AND last_start <= ? THEN ? - last_start ELSE 0 END FROM heartbeat_states WHERE uuid = ?), 0) END)`)
+		p, at := it.p, it.p.At.UnixMilli()
+		args = append(args, p.UUID, p.Kind, p.ExitCode, at, p.Body, p.Size, p.Kind, at, at, p.UUID)
+	}
+	q.WriteString(` RETURNING id, uuid, duration_ms`)
+	rows, err := tx.Query(ctx, q.String(), args...)
+	if err != nil {
+		return err
+	}
+	byUUID := make(map[string]*pingItem, len(items))
+	for _, it := range items {
+		byUUID[it.p.UUID] = it
+	}
+	for rows.Next() {
+		var id, dur int64
+		var uuid string
+		if err := rows.Scan(&id, &uuid, &dur); err != nil {
+			rows.Close()
 			return err
 		}
-		if p.Kind == Start {
-			_, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start) VALUES (?, ?, ?)
-				ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, p.UUID, p.At.Unix(), at)
+		if it := byUUID[uuid]; it != nil {
+			it.p.ID, it.p.Duration = id, time.Duration(dur)*time.Millisecond
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var starts, ends []*pingItem
+	for _, it := range items {
+		if it.p.Kind == Start {
+			starts = append(starts, it)
+		} else {
+			ends = append(ends, it)
+		}
+	}
+	if len(starts) > 0 {
+		args = args[:0]
+		for _, it := range starts {
+			args = append(args, it.p.UUID, it.p.At.Unix(), it.p.At.UnixMilli())
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start) VALUES `+rowsOf(len(starts), 3)+`
+			ON CONFLICT (uuid) DO UPDATE SET last_start = excluded.last_start`, args...); err != nil {
 			return err
 		}
-		var success int64
-		if p.Kind == Success {
-			success = at
+	}
+	if len(ends) > 0 {
+		args = args[:0]
+		for _, it := range ends {
+			p := it.p
+			var success int64
+			if p.Kind == Success {
+				success = p.At.UnixMilli()
+			}
+			args = append(args, p.UUID, p.At.Unix(), p.At.UnixMilli(), p.Kind, p.ExitCode, p.Duration.Milliseconds(), p.ID, success)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start, last_end, last_kind, last_exit, last_duration_ms, last_ping_id, last_success)
-			SELECT ?, ?, 0, ?, ?, ?, duration_ms, id, ? FROM heartbeat_pings WHERE id = (SELECT MAX(id) FROM heartbeat_pings WHERE uuid = ?)
+		if _, err := tx.Exec(ctx, `INSERT INTO heartbeat_states (uuid, registered_at, last_start, last_end, last_kind, last_exit, last_duration_ms, last_ping_id, last_success)
+			VALUES `+rowsOf(len(ends), 8, 0)+`
 			ON CONFLICT (uuid) DO UPDATE SET last_start = 0, last_end = excluded.last_end, last_kind = excluded.last_kind,
 				last_exit = excluded.last_exit, last_duration_ms = excluded.last_duration_ms, last_ping_id = excluded.last_ping_id,
-				last_success = CASE WHEN excluded.last_success > 0 THEN excluded.last_success ELSE heartbeat_states.last_success END`,
-			p.UUID, p.At.Unix(), at, p.Kind, p.ExitCode, success, p.UUID)
-		return err
-	})
-	if err != nil {
-		return p, fmt.Errorf("heartbeat: record ping: %w", err)
+				last_success = CASE WHEN excluded.last_success > 0 THEN excluded.last_success ELSE heartbeat_states.last_success END`, args...); err != nil {
+			return err
+		}
 	}
-	return p, nil
+	return nil
+}
+
+// rowsOf is "(?, ?), (?, ?)" for n rows of cols values; a literal 0 goes
+// third when zeroThird is given (the ends' last_start).
+func rowsOf(n, cols int, zeroThird ...int) string {
+	vals := make([]string, cols)
+	for i := range vals {
+		vals[i] = "?"
+	}
+	if len(zeroThird) > 0 {
+		vals = append(vals[:2], append([]string{"0"}, vals[2:]...)...)
+	}
+	one := "(" + strings.Join(vals, ", ") + ")"
+	return strings.Repeat(one+", ", n-1) + one
 }
 
 // State returns the state of uuid; store.ErrNotFound when it never was

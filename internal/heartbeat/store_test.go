@@ -2,6 +2,8 @@ package heartbeat
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,5 +67,51 @@ func TestStoreRunsAndRestart(t *testing.T) {
 	runs, err := s.Runs(ctx, id, 1000, false)
 	if err != nil || len(runs) != KeepRuns || runs[0].Kind != Success {
 		t.Fatalf("%d runs %v", len(runs), err)
+	}
+}
+
+// Pings arriving together are written in one batch: a start and its end
+// in the same batch keep their order and the end its run time, and
+// concurrent pings all get stored.
+func TestBatchedPings(t *testing.T) {
+	db := storetest.Open(t, Migrations())
+	ctx := t.Context()
+	s := NewStore(db)
+	t0 := time.Date(2026, 3, 1, 2, 30, 0, 0, time.UTC)
+	other := "0f8fad5b-d9cb-469f-a165-70867728950e"
+	items := []*pingItem{
+		{ctx: ctx, p: Ping{UUID: id, Kind: Start, ExitCode: -1, At: t0, Body: []byte{}}},
+		{ctx: ctx, p: Ping{UUID: other, Kind: Success, At: t0, Body: []byte("ok")}},
+		{ctx: ctx, p: Ping{UUID: id, Kind: Success, At: t0.Add(90 * time.Second), Body: []byte{}}},
+	}
+	if err := s.writeBatch(items); err != nil {
+		t.Fatal(err)
+	}
+	if items[2].p.Duration != 90*time.Second || items[2].p.ID == 0 {
+		t.Fatalf("end of run: %+v", items[2].p)
+	}
+	st, err := s.State(ctx, id)
+	if err != nil || st.LastKind != Success || st.LastDuration != 90*time.Second || !st.LastStart.IsZero() || st.LastPingID != items[2].p.ID {
+		t.Fatalf("state %+v %v", st, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Go(func() {
+			u := fmt.Sprintf("%08d-0000-4000-8000-000000000000", i%10)
+			if _, err := s.Record(ctx, Ping{UUID: u, Kind: Success, At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var n int
+	db.QueryRow(ctx, `SELECT COUNT(*) FROM heartbeat_pings`).Scan(&n)
+	if n != 203 {
+		t.Fatalf("%d pings stored", n)
 	}
 }
