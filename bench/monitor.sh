@@ -89,10 +89,10 @@ peak=$(rss "$srv")
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$srv/status")
 db=$(du -sk "$tmp/run" | cut -f1)
 stop
-python3 - "$checks" "$secs" "$cpu0" "$cpu1" "$runs" "${fails:-0}" "$p99" "$peak" "$hwm" "$idle_rss" "${all_ran:-not within the run}" "$db" <<'PY'
+python3 - "$checks" "$secs" "$cpu0" "$cpu1" "${runs:-0}" "${fails:-0}" "${p99:-0}" "$peak" "$hwm" "$idle_rss" "${all_ran:-not within the run}" "$db" <<'PY'
 import sys
 checks, secs, cpu0, cpu1, runs, fails, p99, rss, hwm, idle, allran, db = sys.argv[1:]
-cpu = float(cpu1) - float(cpu0); runs = float(runs)
+cpu = float(cpu1) - float(cpu0); runs = max(1.0, float(runs or 0))
 print(f"checks: {checks} http checks at 60 s for {secs} s, {runs:.0f} runs ({float(fails):.0f} failed)")
 print(f"cpu: {cpu:.1f} s, {cpu / runs * 1000:.3f} s per 1,000 checks ({cpu / runs * 1000:.3f} ms per check; goal <= 0.35)")
 print(f"rss: {int(rss) / 1024:.1f} MiB now, {int(hwm) / 1024:.1f} MiB peak, idle serve {int(idle) / 1024:.1f} MiB: "
@@ -120,9 +120,13 @@ end
 LUA
 pin=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then pin=(taskset -c 0); fi
+pcpu0=$(cpu "$srv")
 out=$("${pin[@]}" wrk -t 2 -c "$conns" -d "${pingsecs}s" -s "$tmp/ping.lua" "http://$addr")
+pcpu1=$(cpu "$srv")
 rps=$(echo "$out" | awk '/^Requests\/sec/ { print $2 }')
 non2xx=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
 stored=$(PELOTE_DATA=$tmp/hb PELOTE_CONFIG=$tmp/hb.yaml "$tmp/pelote" heartbeat list --json | python3 -c 'import json,sys; print(sum(1 for h in json.load(sys.stdin) if h.get("last_ping")))')
 stop
 echo "pings: ${rps} per second on SQLite ($conns connections, ${pingsecs} s, ${non2xx:-0} non-2xx answers; $stored of 1000 heartbeats pinged) (goal >= 5000)"
+python3 -c "c = $pcpu1 - $pcpu0; n = $rps * $pingsecs; print(f'pings: serve used {c:.1f} CPU seconds, {c / n * 1e6:.0f} µs a ping: {n / c:.0f} pings/s per core it gets')"
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) (others' work on this machine counts against the figures)"
