@@ -271,7 +271,14 @@ func (e *Engine) Wake(uuid string, failed bool) {
 func firstRun(c Check, now time.Time) time.Time {
 	h := fnv.New64a()
 	h.Write([]byte(c.Name))
-	phase := time.Duration(h.Sum64() % uint64(c.Interval))
+	// The spread leaves the interval's last second free, so that the last
+	// check's result is stored (a tick and a batch later) within the
+	// first interval too.
+	spread := c.Interval
+	if spread >= 2*time.Second {
+		spread -= time.Second
+	}
+	phase := time.Duration(h.Sum64() % uint64(spread))
 	t := now.Truncate(c.Interval).Add(phase)
 	if t.Before(now) {
 		t = t.Add(c.Interval)
