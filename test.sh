@@ -25,6 +25,9 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
 # Prometheus's Alertmanager posts real webhooks to Pelote's endpoint.
 command -v prometheus-alertmanager >/dev/null || need_pkgs+=(prometheus-alertmanager)
+# The backup checks read real Borg and restic repositories.
+command -v borg >/dev/null || need_pkgs+=(borgbackup)
+command -v restic >/dev/null || need_pkgs+=(restic)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "== installing ${need_pkgs[*]}"
   as_root apt-get update -qq

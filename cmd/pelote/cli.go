@@ -16,8 +16,10 @@ import (
 
 	"pelote/internal/access"
 	"pelote/internal/config"
+	"pelote/internal/heartbeat"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/monitor"
 	"pelote/internal/notify"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
@@ -129,6 +131,10 @@ Commands:
   releases list [--json]                 running and latest versions of every service, and problems
   releases poll                          ask every upstream now (conditional requests)
   export chatonsinfos DIR [--base-url U] the CHATONS collective's ChatonsInfos files of the inventory
+  check list [--json]                    the configured checks and their state
+  check run NAME [--json]                run a check now and print the result (exit 1 when it fails)
+  heartbeat list [--json]                heartbeats, their last ping and deadline
+  run --ping URL -- COMMAND [ARGS...]    run a job, pinging its heartbeat at start and end with its exit code and output
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -185,6 +191,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.releasesCmd(args[1:])
 	case "export":
 		err = c.export(args[1:])
+	case "check":
+		err = c.check(args[1:])
+	case "heartbeat":
+		err = c.heartbeatCmd(args[1:])
+	case "run":
+		err = c.runCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -193,9 +205,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = usagef("unknown command %q", args[0])
 	}
 	var ue usageError
+	var ec exitCode
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &ec):
+		return ec.code
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
@@ -213,6 +228,16 @@ type flags struct {
 	conf *config.Flags
 	json *bool
 }
+
+// flagSet is a verb's bare flag set, for a verb that reads no
+// configuration (pelote run, on a machine without one).
+func (c *cli) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("pelote "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+var flagErrHelp = flag.ErrHelp
 
 func (c *cli) flags(name string, listing bool) *flags {
 	fs := flag.NewFlagSet("pelote "+name, flag.ContinueOnError)
@@ -265,7 +290,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		return cfg, nil, nil, err
 	}
 	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
-		notify.Migrations(), releases.Migrations()); err != nil {
+		notify.Migrations(), releases.Migrations(), monitor.Migrations(), heartbeat.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

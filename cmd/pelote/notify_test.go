@@ -61,6 +61,18 @@ func (c *chatReceiver) texts() []string {
 	return out
 }
 
+// bodies returns each payload received, as JSON text.
+func (c *chatReceiver) bodies() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, b := range c.got {
+		j, _ := json.Marshal(b)
+		out = append(out, string(j))
+	}
+	return out
+}
+
 func (c *chatReceiver) setDown(d bool) { c.mu.Lock(); c.down = d; c.mu.Unlock() }
 
 func writeSecret(t *testing.T, content string) string {

@@ -109,6 +109,12 @@ func (c *cli) serve(args []string) error {
 	if cfg.Registration.ProofOfWork > 0 {
 		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
 	}
+	sup, err := startMonitor(c.ctx, cfg, db, cat, log, notifier)
+	if err != nil {
+		return err
+	}
+	reload.OnReload("checks", sup.prepare)
+	reload.OnOutcome(sup.showReload)
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
@@ -118,6 +124,7 @@ func (c *cli) serve(args []string) error {
 		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate,
 		Notify: notifier, ReloadStatus: func() (time.Time, error) { st := reload.Status(); return st.At, st.Err },
 		Transparency: newTransparency(holder, ids, accessStore, st, watcher), Releases: watcher,
+		Monitor: sup.web,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -156,6 +163,7 @@ func (c *cli) serve(args []string) error {
 	go notifier.Run(ctx)
 	go reload.Watch(ctx, syscall.SIGHUP)
 	go watcher.Run(ctx, interval.Load)
+	sup.run(ctx)
 	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
 	if err != nil {
 		ln.Close()

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"pelote/internal/identity"
+	"pelote/internal/monitor"
 	"pelote/internal/pow"
 )
 
@@ -69,6 +70,11 @@ type Config struct {
 
 	// file is the configuration file read, for the inventory's errors.
 	file string
+	// Monitor sets the supervision engine; Checks are what it supervises.
+	Monitor Monitor       `yaml:"monitor"`
+	Checks  []CheckConfig `yaml:"checks"`
+	// lines locates the checks in the file, for error messages.
+	lines lines
 }
 
 // Registration modes.
@@ -245,6 +251,8 @@ func Default() Config {
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
 		Notify:       defaultNotify(),
 		Releases:     Releases{Interval: Duration(DefaultReleaseInterval)},
+		Monitor: Monitor{Reminder: Duration(monitor.DefaultPolicy.Remind), Concurrency: 256, PingRate: 10,
+			Flapping: Flapping{Changes: monitor.DefaultPolicy.FlapChanges, Window: Duration(monitor.DefaultPolicy.FlapWindow)}},
 	}
 }
 
@@ -407,6 +415,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateNotify()...)
 	errs = append(errs, c.validateInventory()...)
+	errs = append(errs, c.validateMonitor()...)
 	return errors.Join(errs...)
 }
 

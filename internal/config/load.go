@@ -126,6 +126,10 @@ var keys = []key{
 	{name: "notify.alertmanager.token", help: "bearer token of POST /api/alertmanager (prefer PELOTE_NOTIFY_ALERTMANAGER_TOKEN_FILE; empty: off)", set: str(func(c *Config) *string { return &c.Notify.Alertmanager.Token })},
 	{name: "inventory_dir", common: true, help: "directory of YAML files describing the organisation, machines and services", set: str(func(c *Config) *string { return &c.InventoryDir })},
 	{name: "releases.interval", help: "time between two polls of the upstream forges (0: off)", set: dur(func(c *Config) *Duration { return &c.Releases.Interval })},
+	{name: "monitor.reminder", help: "repeat a down message this often while a check stays down (0: never)", set: dur(func(c *Config) *Duration { return &c.Monitor.Reminder })},
+	{name: "monitor.concurrency", help: "checks running at once", set: integer(func(c *Config) *int { return &c.Monitor.Concurrency })},
+	{name: "monitor.metrics_token", help: "bearer token that opens /metrics (prefer PELOTE_MONITOR_METRICS_TOKEN_FILE; empty: no /metrics)", set: str(func(c *Config) *string { return &c.Monitor.MetricsToken })},
+	{name: "monitor.ping_rate", help: "pings per second allowed per heartbeat", set: integer(func(c *Config) *int { return &c.Monitor.PingRate })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 	{name: "oidc.authorize_rate", help: "sign-in requests per second one client address may start", set: integer(func(c *Config) *int { return &c.OIDC.AuthorizeRate })},
 }
@@ -251,5 +255,6 @@ func readFile(c *Config, path string) error {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config: %s: %s (keys are listed in the configuration reference in README.md)", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	c.lines.locate(path, b)
 	return nil
 }

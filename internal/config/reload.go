@@ -32,10 +32,11 @@ type Reloader struct {
 	// Now is injected so tests control time.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	parts   []part
-	current Config
-	status  ReloadStatus
+	mu        sync.Mutex
+	parts     []part
+	observers []func(ReloadStatus)
+	current   Config
+	status    ReloadStatus
 }
 
 type part struct {
@@ -64,6 +65,14 @@ func (r *Reloader) OnReload(name string, p Prepare) {
 	r.parts = append(r.parts, part{name: name, prepare: p})
 }
 
+// OnOutcome registers fn to hear how each reload went (a dashboard that
+// shows a refused reload's errors); call it before the first Reload.
+func (r *Reloader) OnOutcome(fn func(ReloadStatus)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observers = append(r.observers, fn)
+}
+
 // Current is the configuration running now.
 func (r *Reloader) Current() Config {
 	r.mu.Lock()
@@ -84,6 +93,9 @@ func (r *Reloader) Reload() error {
 	defer r.mu.Unlock()
 	err := r.reload()
 	r.status = ReloadStatus{At: r.Now(), Err: err}
+	for _, fn := range r.observers {
+		fn(r.status)
+	}
 	if err != nil {
 		r.log.Error("configuration reload refused, the previous configuration keeps running", "err", err)
 		return err

@@ -71,6 +71,8 @@ type Options struct {
 	// nil to serve neither; ReloadStatus tells of a refused reload.
 	Notify       Notifications
 	ReloadStatus ReloadStatus
+	// Monitor serves pings, /metrics, /status and the dashboard; nil for none.
+	Monitor *Monitor
 }
 
 // Pinger is what the health check needs of the database.
@@ -96,6 +98,8 @@ type Server struct {
 	mailedTo *ratelimit.Failures
 	// authorizations bounds the OpenID requests each address starts.
 	authorizations *ratelimit.Buckets
+	// pings bounds the pings of each heartbeat uuid.
+	pings *ratelimit.Buckets
 	// ready is false until the server listens and again once it drains.
 	ready atomic.Bool
 	// cookie is the session cookie's name (with __Host- under https).
@@ -237,6 +241,7 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.Forward != nil {
 		mux.HandleFunc("/auth/forward", s.forwardAuth)
 	}
+	s.monitorRoutes(mux, admin)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); allow != "" {
 			w.Header().Set("Allow", allow)
@@ -262,6 +267,8 @@ func (s *Server) Handler() http.Handler {
 	// The proxy asks with the browser's headers, for any method; the
 	// answer changes nothing.
 	cop.AddInsecureBypassPattern("/auth/forward")
+	// Jobs ping with curl or `pelote run`; the uuid is the credential.
+	cop.AddInsecureBypassPattern("/ping/")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "err.cross_origin")
 	}))
