@@ -30,3 +30,11 @@ func IsUniqueViolation(err error) bool {
 	}
 	return false
 }
+
+// IsInvalidText reports whether err is PostgreSQL refusing a text value it
+// cannot store (a NUL byte, bytes that are not UTF-8): the input's fault,
+// not the server's. SQLite stores such values as they are.
+func IsInvalidText(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05")
+}

@@ -206,6 +206,8 @@ func (s *Server) explain(r *http.Request, p *page, err error, conflictKey string
 			msgs, status = append(msgs, p.T("totp.not_enabled")), http.StatusConflict
 		case errors.Is(e, identity.ErrBadCredentials):
 			msgs, status = append(msgs, p.T("err.bad_credentials")), http.StatusUnauthorized
+		case store.IsInvalidText(e):
+			msgs, status = append(msgs, p.T("err.invalid_text")), http.StatusBadRequest
 		case errors.Is(e, store.ErrUnavailable) || s.db.Ping(r.Context()) != nil:
 			// An unexpected error while the database does not answer is
 			// the database's doing: say so, the person can retry later.
