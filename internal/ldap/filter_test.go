@@ -323,33 +323,6 @@ func TestIntegerMatchForm(t *testing.T) {
 	}
 }
 
-func TestDNMatchForm(t *testing.T) {
-	want, _ := dnMatchForm("cn=staff,ou=groups,dc=example,dc=org")
-	for _, in := range []string{
-		"CN=Staff,OU=Groups,DC=Example,DC=Org",
-		"cn = staff , ou = groups , dc = example , dc = org",
-		"cn=\\53taff,ou=groups,dc=example,dc=org",
-		"cn=staff;ou=groups;dc=example;dc=org",
-	} {
-		if got, ok := dnMatchForm(in); !ok || got != want {
-			t.Errorf("dnMatchForm(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	a, _ := dnMatchForm("cn=a+uid=b,dc=org")
-	b, _ := dnMatchForm("UID=B + CN=A,dc=org")
-	if a != b {
-		t.Errorf("multi-valued RDN order matters: %q vs %q", a, b)
-	}
-	c, _ := dnMatchForm("cn=a\\,b,dc=org")
-	d, _ := dnMatchForm("cn=a,cn=b,dc=org")
-	if c == d {
-		t.Errorf("escaped comma lost: both are %q", c)
-	}
-	if _, ok := dnMatchForm("not a dn"); ok {
-		t.Error("dnMatchForm accepted \"not a dn\"")
-	}
-}
-
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{
 		"(uid=alice)", "(&(objectClass=person)(|(cn=a*b*c)(!(mail=*))))",

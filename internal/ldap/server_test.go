@@ -558,3 +558,80 @@ func TestProfileSubtree(t *testing.T) {
 		t.Errorf("profile with a wrong password: %v", err)
 	}
 }
+
+// TestBindFailuresPerAccount: failures count against the account or
+// service account a bind name resolves to, however the name is spelled,
+// and a uid that is not exactly a username never binds.
+func TestBindFailuresPerAccount(t *testing.T) {
+	tree, err := ldap.NewTree(base, "mastodon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, ldap.Config{Tree: tree, BindFailures: 3, BindWindow: time.Minute})
+	ctx := context.Background()
+	if _, err := w.ids.CreateService(ctx, identity.Service{Name: "mastodon", ProfileQuota: 3, ExtraProfiles: identity.RefuseExtra}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ids.AddProfile(ctx, "carol", "mastodon", "carol-toots", identity.ByAdmin(true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.dir.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := w.conn()
+
+	// Not exactly a username: refused even with the right password.
+	for _, dn := range []string{
+		`uid=alice\20,ou=people,` + base,
+		`uid=\20alice,ou=people,` + base,
+		`uid=ali\20ce,ou=people,` + base,
+		`uid=alice\00,ou=people,` + base,
+		`uid=alice+cn=x,ou=people,` + base,
+		`uid=nextcloud\20,ou=services,` + base,
+	} {
+		pw := memberPW
+		if strings.Contains(dn, "services") {
+			pw = servicePW
+		}
+		if err := c.Bind(dn, pw); code(err) != goldap.LDAPResultInvalidCredentials {
+			t.Errorf("bind as %s: %v, want invalid credentials", dn, err)
+		}
+	}
+
+	// Three spellings of bob, one counter; escaped spaces are refused
+	// above without a look at the password.
+	for _, dn := range []string{
+		`uid=Bob,ou=people,` + base,
+		`UID=BOB,OU=People,DC=Example,DC=Org`,
+		`uid=bob, ou=people, ` + base,
+	} {
+		c.Bind(dn, "wrong")
+	}
+	if err := c.Bind("uid=bob,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials ||
+		!strings.Contains(err.Error(), "too many") {
+		t.Errorf("bob after three failures under other spellings: %v", err)
+	}
+
+	// A profile's failures are its account's.
+	for range 3 {
+		c.Bind("uid=carol-toots,ou=mastodon,"+base, "wrong")
+	}
+	if err := c.Bind("uid=carol,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials ||
+		!strings.Contains(err.Error(), "too many") {
+		t.Errorf("carol after three failures through her profile: %v", err)
+	}
+
+	// A service account counts its own, whatever the spelling.
+	for _, dn := range []string{`uid=nextcloud,ou=services,dc=EXAMPLE,dc=org`, `UID=NextCloud,ou=services,` + base, nextcloudDN} {
+		c.Bind(dn, "wrong")
+	}
+	if err := c.Bind(nextcloudDN, servicePW); code(err) != goldap.LDAPResultInvalidCredentials ||
+		!strings.Contains(err.Error(), "too many") {
+		t.Errorf("service account after three failures: %v", err)
+	}
+
+	// Others are untouched.
+	if err := c.Bind("uid=alice,ou=people,"+base, memberPW); err != nil {
+		t.Errorf("alice: %v", err)
+	}
+}
