@@ -635,3 +635,49 @@ func TestBindFailuresPerAccount(t *testing.T) {
 		t.Errorf("alice: %v", err)
 	}
 }
+
+// TestBindTOTPRequired: a member whom a group requires to use two-step
+// verification binds with nothing until enrolled, then only with an app
+// password.
+func TestBindTOTPRequired(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	ctx := context.Background()
+	alice, err := w.ids.Account(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, appPW, err := w.ids.CreateAppPassword(ctx, alice.ID, "Thunderbird")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ids.SetGroupRequireTOTP(ctx, "staff", true); err != nil {
+		t.Fatal(err)
+	}
+	c := w.conn()
+	dn := "uid=alice,ou=people," + base
+	for name, pw := range map[string]string{"password": memberPW, "app password": appPW} {
+		err := c.Bind(dn, pw)
+		if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "requires two-step verification") {
+			t.Errorf("%s of a member who must enrol: %v", name, err)
+		}
+	}
+	// carol is in no such group.
+	if err := c.Bind("uid=carol,ou=people,"+base, memberPW); err != nil {
+		t.Errorf("carol: %v", err)
+	}
+
+	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otp, _ := totp.GenerateCode(e.Secret, time.Now())
+	if _, err := w.ids.ConfirmTOTP(ctx, alice.ID, otp); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind(dn, appPW); err != nil {
+		t.Errorf("app password once enrolled: %v", err)
+	}
+	if err := c.Bind(dn, memberPW); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("password once enrolled: %v", err)
+	}
+}
