@@ -128,7 +128,7 @@ func compileFilterPacket(p *ber.Packet, depth int) (filterNode, error) {
 	case goldap.FilterSubstrings:
 		return compileSubstrings(p)
 	case goldap.FilterExtensibleMatch:
-		return nil, fmt.Errorf("%w: extensible match (attr:rule:=value) is not supported", ErrUnsupportedFilter)
+		return compileExtensible(p)
 	}
 	return nil, fmt.Errorf("%w: unknown filter choice %d", ErrInvalidFilter, p.Tag)
 }

@@ -235,8 +235,8 @@ func TestErrors(t *testing.T) {
 	if _, err := search(c, base, goldap.ScopeWholeSubtree, deep); err == nil {
 		t.Error("a filter nested 60 deep was accepted")
 	}
-	if _, err := search(c, base, goldap.ScopeWholeSubtree, "(uid:caseExactMatch:=alice)"); code(err) != goldap.LDAPResultUnwillingToPerform {
-		t.Errorf("extensible match: %v", err)
+	if _, err := search(c, base, goldap.ScopeWholeSubtree, "(:caseExactMatch:=alice)"); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("extensible match without an attribute: %v", err)
 	}
 	critical := goldap.NewControlString("1.2.3.4.5", true, "")
 	req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, "(uid=alice)", nil, []goldap.Control{critical})
@@ -679,5 +679,46 @@ func TestBindTOTPRequired(t *testing.T) {
 	}
 	if err := c.Bind(dn, memberPW); code(err) != goldap.LDAPResultInvalidCredentials {
 		t.Errorf("password once enrolled: %v", err)
+	}
+}
+
+// TestExtensibleMatch: RFC 4511 extensible matches, with and without
+// :dn:, are answered on a connection that stays open.
+func TestExtensibleMatch(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	people := []string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base, "uid=carol,ou=people," + base}
+	for _, tt := range []struct {
+		filter string
+		want   []string
+	}{
+		{"(ou:dn:=people)", append([]string{"ou=people," + base}, people...)},
+		{"(&(objectClass=inetOrgPerson)(OU:dn:=People))", people},
+		{"(ou:=people)", []string{"ou=people," + base}},
+		{"(cn:dn:=staff)", []string{"cn=staff,ou=groups," + base}},
+		{"(uid:caseExactMatch:=alice)", []string{"uid=alice,ou=people," + base}},
+		{"(uid:2.5.13.5:=Alice)", nil},
+		{"(uid:dn:2.5.13.2:=ALICE)", []string{"uid=alice,ou=people," + base}},
+		{"(gidNumber:integerMatch:=0200001)", []string{"cn=admin,ou=groups," + base}},
+		{"(memberOf:distinguishedNameMatch:=CN=Staff,OU=Groups," + base + ")", people[:2]},
+		{"(uid:1.2.3.4:=alice)", nil},
+		{"(!(uid:dn:1.2.3.4:=alice))", nil},
+	} {
+		res, err := search(c, base, goldap.ScopeWholeSubtree, tt.filter, "1.1")
+		if err != nil {
+			t.Errorf("%s: %v", tt.filter, err)
+			continue
+		}
+		want := slices.Clone(tt.want)
+		slices.Sort(want)
+		if got := dns(res); !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, want %v", tt.filter, got, want)
+		}
+	}
+	// OpenLDAP's client sends the same.
+	out, err := exec.Command("ldapsearch", "-x", "-LLL", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW,
+		"-b", base, "(&(objectClass=posixAccount)(ou:dn:=people)(uid=bob))", "uid").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "uid: bob") {
+		t.Fatalf("ldapsearch with :dn:: %v\n%s", err, out)
 	}
 }
