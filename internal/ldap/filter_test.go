@@ -266,7 +266,8 @@ func TestFilterErrors(t *testing.T) {
 		{nested(100), ErrFilterTooDeep},
 		{strings.Repeat("(!", 40) + "(uid=a)" + strings.Repeat(")", 40), ErrFilterTooDeep},
 		{"(uid=" + strings.Repeat("a", MaxFilterLength) + ")", ErrFilterTooLong},
-		{nested(5000), ErrFilterTooLong},
+		{nested(5000), ErrFilterTooDeep},
+		{nested(40000), ErrFilterTooLong},
 	}
 	for _, tt := range tests {
 		name := tt.filter

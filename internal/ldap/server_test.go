@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -721,4 +722,35 @@ func TestExtensibleMatch(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "uid: bob") {
 		t.Fatalf("ldapsearch with :dn:: %v\n%s", err, out)
 	}
+}
+
+// nextcloudFilter is the user filter Nextcloud's LDAP wizard writes when
+// a hoster picks groups: every group's DN in one OR.
+func nextcloudFilter(groups int) string {
+	var b strings.Builder
+	b.WriteString("(&(|(objectclass=inetOrgPerson))(|")
+	for i := range groups {
+		fmt.Fprintf(&b, "(memberof=cn=Association members %03d,ou=groups,%s)", i, base)
+	}
+	b.WriteString("(memberof=cn=staff,ou=groups," + base + ")))")
+	return b.String()
+}
+
+// TestLargeGroupFilter: a Nextcloud user filter naming 500 groups is
+// within the filter cap and answered.
+func TestLargeGroupFilter(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	f := nextcloudFilter(500)
+	if len(f) > ldap.MaxFilterLength {
+		t.Fatalf("a 500-group filter is %d bytes, over the %d-byte cap", len(f), ldap.MaxFilterLength)
+	}
+	res, err := search(c, base, goldap.ScopeWholeSubtree, f, "uid")
+	if err != nil {
+		t.Fatalf("%d-byte filter: %v", len(f), err)
+	}
+	if got := dns(res); !slices.Equal(got, []string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base}) {
+		t.Fatalf("got %v", got)
+	}
+	t.Logf("a Nextcloud filter of 500 groups is %d bytes", len(f))
 }
