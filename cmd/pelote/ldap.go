@@ -105,7 +105,7 @@ func startLDAP(ctx context.Context, cfg config.Config, db *store.DB, ids *identi
 		return nil, fmt.Errorf("ldap: first directory load: %w", err)
 	}
 	lc := ldap.Config{Tree: tree, AllowAnonymous: cfg.LDAP.AllowAnonymous, LDAPS: cfg.LDAP.TLS == "ldaps",
-		BindFailures: cfg.Login.PerAccount, BindWindow: time.Duration(cfg.Login.Window)}
+		RequireTLS: cfg.LDAPRequireTLS(), BindFailures: cfg.Login.PerAccount, BindWindow: time.Duration(cfg.Login.Window)}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

@@ -39,6 +39,9 @@ type Config struct {
 	// TLS serves StartTLS, and LDAPS when LDAPS is set.
 	TLS   *tls.Config
 	LDAPS bool
+	// RequireTLS refuses binds with a password on a connection that is not
+	// encrypted, so that a password never crosses the network in clear.
+	RequireTLS bool
 	// SizeLimit caps the entries of one search (a client may ask fewer).
 	SizeLimit int
 	// BindFailures bound wrong passwords per bind name per BindWindow.
@@ -66,6 +69,8 @@ type Server struct {
 	mu sync.Mutex
 	// who is each connection's bound identity; absent means anonymous.
 	who map[int]principal
+	// encrypted holds the connections that completed StartTLS.
+	encrypted map[int]bool
 }
 
 type principalKind int
@@ -89,7 +94,7 @@ func NewServer(cfg Config, dir *Directory, accounts Accounts, binds *BindUsers, 
 	if cfg.BindFailures <= 0 {
 		cfg.BindFailures, cfg.BindWindow = 10, 15*time.Minute
 	}
-	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, who: map[int]principal{}}
+	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, who: map[int]principal{}, encrypted: map[int]bool{}}
 	s.failures = ratelimit.NewFailures(cfg.BindFailures, cfg.BindWindow, time.Now)
 	gs, err := gldap.NewServer(
 		gldap.WithLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off})),
@@ -143,7 +148,19 @@ func (s *Server) Stop() error { return s.gs.Stop() }
 func (s *Server) forget(conn int) {
 	s.mu.Lock()
 	delete(s.who, conn)
+	delete(s.encrypted, conn)
 	s.mu.Unlock()
+}
+
+// isEncrypted tells whether conn is under TLS: every LDAPS connection,
+// or one that completed StartTLS.
+func (s *Server) isEncrypted(conn int) bool {
+	if s.cfg.LDAPS {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.encrypted[conn]
 }
 
 func (s *Server) principal(conn int) principal {
@@ -199,6 +216,13 @@ func (s *Server) bind(w *gldap.ResponseWriter, r *gldap.Request) {
 		// RFC 4513 5.1.2: an unauthenticated bind never binds as anyone.
 		res.SetResultCode(gldap.ResultUnwillingToPerform)
 		res.SetDiagnosticMessage("unauthenticated binds are refused: give a password")
+		return
+	}
+	if s.cfg.RequireTLS && !s.isEncrypted(r.ConnectionID()) {
+		// Refused before the password is looked at: it has crossed the
+		// network in clear already, but is never accepted that way.
+		res.SetResultCode(gldap.ResultConfidentialityRequired)
+		res.SetDiagnosticMessage("this directory accepts passwords only over TLS: use StartTLS (ldap:// with -ZZ) or ldaps://")
 		return
 	}
 	who, err := s.resolve(name)
@@ -382,5 +406,9 @@ func (s *Server) startTLS(w *gldap.ResponseWriter, r *gldap.Request) {
 	}
 	if err := r.StartTLS(s.cfg.TLS); err != nil {
 		s.log.Info("ldap StartTLS handshake failed", "err", err)
+		return
 	}
+	s.mu.Lock()
+	s.encrypted[r.ConnectionID()] = true
+	s.mu.Unlock()
 }

@@ -754,3 +754,57 @@ func TestLargeGroupFilter(t *testing.T) {
 	}
 	t.Logf("a Nextcloud filter of 500 groups is %d bytes", len(f))
 }
+
+// TestRequireTLS: with RequireTLS, a password is refused on a clear
+// connection with confidentialityRequired, and accepted after StartTLS.
+func TestRequireTLS(t *testing.T) {
+	cert, pool, _ := selfSigned(t)
+	w := newWorld(t, ldap.Config{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, RequireTLS: true})
+	c := w.conn()
+	for _, dn := range []string{nextcloudDN, "uid=alice,ou=people," + base} {
+		err := c.Bind(dn, servicePW)
+		if code(err) != goldap.LDAPResultConfidentialityRequired || !strings.Contains(err.Error(), "StartTLS") {
+			t.Errorf("clear bind as %s: %v", dn, err)
+		}
+	}
+	// Anonymous binds carry no password.
+	if err := c.UnauthenticatedBind(""); err != nil {
+		t.Errorf("anonymous bind: %v", err)
+	}
+	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind(nextcloudDN, servicePW); err != nil {
+		t.Fatalf("bind after StartTLS: %v", err)
+	}
+	// Another connection is still in clear.
+	if err := w.conn().Bind(nextcloudDN, servicePW); code(err) != goldap.LDAPResultConfidentialityRequired {
+		t.Errorf("other clear connection: %v", err)
+	}
+
+	// ldapsearch without -ZZ says why.
+	out, err := exec.Command("ldapsearch", "-x", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW, "-b", base, "(uid=bob)").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Confidentiality required (13)") {
+		t.Fatalf("ldapsearch in clear: %v\n%s", err, out)
+	}
+}
+
+// TestRequireTLSWithLDAPS: every LDAPS connection is encrypted.
+func TestRequireTLSWithLDAPS(t *testing.T) {
+	cert, pool, _ := selfSigned(t)
+	w := newWorld(t, ldap.Config{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, LDAPS: true, RequireTLS: true})
+	var c *goldap.Conn
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c, err = goldap.DialURL("ldaps://"+w.addr, goldap.DialWithTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(nextcloudDN, servicePW); err != nil {
+		t.Fatalf("bind over LDAPS: %v", err)
+	}
+}
