@@ -86,7 +86,8 @@ Commands:
   signup list                            sign-ups waiting (registration.mode moderated)
   signup approve|refuse NAME [--message M]  decide; the person is told by mail
   mail test ADDRESS [--lang fr]          send a test message with the mail.* settings
-  import FILE [--dry-run] [--json]       accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
+  import FILE [--dry-run] [--json] [--skip-invalid] [--allow-admin]
+                                         accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
   user totp-reset NAME                   remove a lost second factor; the member enrols again
   group add NAME [--description D]       create a group
   group set NAME --require-totp=true|false  require two-step verification of members
@@ -256,12 +257,14 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		return cfg, nil, nil, err
 	}
 	c.keys, c.db = keys, db
-	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
+	log := c.logger(cfg.LogLevel)
+	hasher := identity.NewHasher(cfg.Argon2())
+	hasher.Log = log
+	ids := identity.NewStore(db, hasher)
 	ids.Sessions = cfg.Sessions()
 	ids.Seal = keys.Sealer("totp")
 	// Sessions a verb ends (user disable, user passwd) reach their
 	// applications through the queue that serve's worker delivers.
-	log := c.logger(cfg.LogLevel)
 	st := openid.NewStore(db, ids, keys, log)
 	st.Queue = queue.New(db, log)
 	ids.SessionsEnded = st.SessionsEnded

@@ -84,7 +84,7 @@ func (c *cli) serve(args []string) error {
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
-		TermsURL: cfg.Registration.TermsURL,
+		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err

@@ -155,6 +155,10 @@ type OIDC struct {
 	// TokenRate is how many token requests per second one client may make
 	// (bursts of twice that).
 	TokenRate int `yaml:"token_rate"`
+	// AuthorizeRate is how many sign-in requests per second one client
+	// address may start (bursts of twice that): each is stored until it
+	// expires, and anyone may send them.
+	AuthorizeRate int `yaml:"authorize_rate"`
 }
 
 // Session lifetimes.
@@ -223,6 +227,7 @@ func Default() Config {
 			RefreshTokenLifetime: Duration(30 * 24 * time.Hour),
 			KeyRotation:          Duration(30 * 24 * time.Hour),
 			TokenRate:            200,
+			AuthorizeRate:        2,
 		},
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
@@ -317,6 +322,9 @@ func (c Config) Validate() error {
 	}
 	if c.OIDC.TokenRate < 1 {
 		bad("oidc.token_rate", "must be at least 1 request per second")
+	}
+	if c.OIDC.AuthorizeRate < 1 {
+		bad("oidc.authorize_rate", "must be at least 1 request per second")
 	}
 	if c.LDAP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.LDAP.Listen); err != nil {

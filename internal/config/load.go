@@ -130,6 +130,7 @@ var keys = []key{
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
 	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
+	{name: "oidc.authorize_rate", help: "sign-in requests per second one client address may start", set: integer(func(c *Config) *int { return &c.OIDC.AuthorizeRate })},
 }
 
 // describe names a key the three ways a person can set it.
