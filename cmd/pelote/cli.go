@@ -21,6 +21,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
+	"pelote/internal/ratelimit"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 )
@@ -247,7 +248,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(), ratelimit.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

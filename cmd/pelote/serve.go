@@ -22,6 +22,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
+	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 	"pelote/internal/web"
 )
@@ -49,7 +50,10 @@ func (c *cli) serve(args []string) error {
 		pr, _ := config.ParsePrefix(p) // validated by config
 		proxies = append(proxies, pr)
 	}
+	// Nodes sharing PostgreSQL count failures and rates together.
+	limits := ratelimit.New(db, log)
 	st := openid.NewStore(db, ids, c.keys, log)
+	st.Limits = limits
 	st.Life = lifetimes(cfg)
 	st.Issuer = strings.TrimRight(cfg.URL, "/")
 	jobs := queue.New(db, log)
@@ -84,7 +88,7 @@ func (c *cli) serve(args []string) error {
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
-		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate,
+		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate, Limits: limits,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err

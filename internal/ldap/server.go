@@ -44,9 +44,13 @@ type Config struct {
 	RequireTLS bool
 	// SizeLimit caps the entries of one search (a client may ask fewer).
 	SizeLimit int
-	// BindFailures bound wrong passwords per bind name per BindWindow.
+	// BindFailures bound wrong passwords per account or service account
+	// per BindWindow.
 	BindFailures int
 	BindWindow   time.Duration
+	// Limits counts them with the other nodes sharing the database; nil
+	// counts on this node alone.
+	Limits *ratelimit.Limits
 }
 
 // Accounts is what binds need of identity.
@@ -95,7 +99,7 @@ func NewServer(cfg Config, dir *Directory, accounts Accounts, binds *BindUsers, 
 		cfg.BindFailures, cfg.BindWindow = 10, 15*time.Minute
 	}
 	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, who: map[int]principal{}, encrypted: map[int]bool{}}
-	s.failures = ratelimit.NewFailures(cfg.BindFailures, cfg.BindWindow, time.Now)
+	s.failures = cfg.Limits.Failures("ldap-bind", cfg.BindFailures, cfg.BindWindow, time.Now)
 	gs, err := gldap.NewServer(
 		gldap.WithLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off})),
 		gldap.WithReadTimeout(5*time.Minute),
@@ -245,7 +249,7 @@ func (s *Server) bind(w *gldap.ResponseWriter, r *gldap.Request) {
 	case err != nil:
 		s.failures.Fail(who.key)
 		if !errors.Is(err, errBadBind) {
-			s.log.Error("ldap bind", "err", err)
+			s.log.Error("ldap-bind", "err", err)
 			res.SetResultCode(gldap.ResultUnavailable)
 			res.SetDiagnosticMessage("the directory cannot check passwords right now")
 		}

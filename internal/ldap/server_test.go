@@ -29,6 +29,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/ratelimit"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
@@ -42,10 +43,12 @@ const (
 )
 
 type world struct {
-	t    testing.TB
-	ids  *identity.Store
-	dir  *ldap.Directory
-	addr string
+	t     testing.TB
+	db    *store.DB
+	ids   *identity.Store
+	binds *ldap.BindUsers
+	dir   *ldap.Directory
+	addr  string
 }
 
 func freeAddr(t testing.TB) string {
@@ -61,7 +64,7 @@ func freeAddr(t testing.TB) string {
 func newWorld(t testing.TB, cfg ldap.Config) *world {
 	t.Helper()
 	ctx := t.Context()
-	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations())
+	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations(), ratelimit.Migrations())
 	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
 	keys, _ := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	ids.Seal = keys.Sealer("totp")
@@ -99,19 +102,31 @@ func newWorld(t testing.TB, cfg ldap.Config) *world {
 		t.Fatal(err)
 	}
 	cfg.Tree = tree
-	srv, err := ldap.NewServer(cfg, dir, ids, binds, log)
-	if err != nil {
-		t.Fatal(err)
+	w := &world{t: t, db: db, ids: ids, binds: binds, dir: dir}
+	w.addr = w.node(cfg)
+	return w
+}
+
+// node starts another LDAP server on the world's database, as a second
+// node would, and returns its address.
+func (w *world) node(cfg ldap.Config) string {
+	w.t.Helper()
+	if cfg.Tree.Base == "" {
+		cfg.Tree, _ = ldap.NewTree(base)
 	}
-	w := &world{t: t, ids: ids, dir: dir, addr: freeAddr(t)}
-	go srv.Serve(w.addr)
-	t.Cleanup(func() { srv.Stop() })
+	srv, err := ldap.NewServer(cfg, w.dir, w.ids, w.binds, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	addr := freeAddr(w.t)
+	go srv.Serve(addr)
+	w.t.Cleanup(func() { srv.Stop() })
 	for deadline := time.Now().Add(5 * time.Second); !srv.Ready(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("ldap server did not start")
+			w.t.Fatal("ldap server did not start")
 		}
 	}
-	return w
+	return addr
 }
 
 func (w *world) conn() *goldap.Conn {
@@ -806,5 +821,34 @@ func TestRequireTLSWithLDAPS(t *testing.T) {
 	defer c.Close()
 	if err := c.Bind(nextcloudDN, servicePW); err != nil {
 		t.Fatalf("bind over LDAPS: %v", err)
+	}
+}
+
+// TestBindFailuresAcrossNodes: two nodes on one database share each
+// account's budget of wrong passwords.
+func TestBindFailuresAcrossNodes(t *testing.T) {
+	w := newWorld(t, ldap.Config{BindFailures: 4, BindWindow: time.Minute})
+	cfg := func() ldap.Config {
+		return ldap.Config{BindFailures: 4, BindWindow: time.Minute, Limits: ratelimit.Shared(w.db, nil)}
+	}
+	nodes := []string{w.node(cfg()), w.node(cfg())}
+	for i := range 4 {
+		c, err := goldap.DialURL("ldap://" + nodes[i%2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Bind("uid=bob,ou=people,"+base, "wrong")
+		c.Close()
+	}
+	for _, addr := range nodes {
+		c, err := goldap.DialURL("ldap://" + addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Bind("uid=bob,ou=people,"+base, memberPW)
+		c.Close()
+		if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "too many") {
+			t.Errorf("node %s after four failures spread over two nodes: %v", addr, err)
+		}
 	}
 }

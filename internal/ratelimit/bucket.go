@@ -21,6 +21,10 @@ type Buckets struct {
 	// swept is when the table was last cleared of full buckets: a sweep
 	// reads every key, so it runs at most once per refill time.
 	swept time.Time
+	// shared, when set, takes tokens from buckets all nodes keep in the
+	// database; the table above is then this node's fallback when the
+	// database fails.
+	shared *sharedBuckets
 }
 
 type bucket struct {
@@ -36,6 +40,11 @@ func NewBuckets(rate int, now func() time.Time) *Buckets {
 // Allow takes one token from key's bucket; when it is empty it says how
 // long until the next token.
 func (b *Buckets) Allow(key string) (bool, time.Duration) {
+	if b.shared != nil {
+		if ok, wait, err := b.shared.allow(key); err == nil {
+			return ok, wait
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()

@@ -1,7 +1,3 @@
-// Package ratelimit counts failures per key (an account, a client address)
-// over a fixed window and says when a key has had too many. It lives in
-// memory: each node counts on its own, which bounds guessing per node; the
-// argon2id cost bounds it further.
 package ratelimit
 
 import (
@@ -31,6 +27,9 @@ type Failures struct {
 	head  int
 	// overflow counts for the keys that found the table full.
 	overflow window
+	// shared, when set, is the count all nodes keep in the database; the
+	// table above is then this node's fallback when the database fails.
+	shared *sharedFailures
 }
 
 type window struct {
@@ -47,6 +46,12 @@ func NewFailures(limit int, w time.Duration, now func() time.Time) *Failures {
 // Blocked reports whether key has used up its failures, and how long until
 // it may try again.
 func (f *Failures) Blocked(key string) (bool, time.Duration) {
+	if f.shared != nil {
+		if blocked, wait, err := f.shared.blocked(key); err == nil {
+			return blocked, wait
+		}
+		// Logged by shared: this node's own count still holds.
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -68,6 +73,9 @@ func (f *Failures) Blocked(key string) (bool, time.Duration) {
 
 // Fail records one failure for key.
 func (f *Failures) Fail(key string) {
+	if f.shared != nil {
+		f.shared.fail(key)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -94,6 +102,9 @@ func (f *Failures) Fail(key string) {
 
 // Reset forgets key's failures (after a success).
 func (f *Failures) Reset(key string) {
+	if f.shared != nil {
+		f.shared.reset(key)
+	}
 	f.mu.Lock()
 	delete(f.keys, key)
 	f.mu.Unlock()
