@@ -18,10 +18,12 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/notify"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
 	"pelote/internal/ratelimit"
+	"pelote/internal/releases"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 )
@@ -121,6 +123,13 @@ Commands:
   access grant|revoke ACCOUNT|GROUP HOST [--group]  who may reach a host
   access list                            hosts and who may reach them
   ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
+  notify list                            notification channels and the outbox
+  notify test CHANNEL                    send a test message through a channel now
+  notify retry ID                        put a failed delivery back in line
+  inventory check                        validate the inventory; every problem with its file and line
+  releases list [--json]                 running and latest versions of every service, and problems
+  releases poll                          ask every upstream now (conditional requests)
+  export chatonsinfos DIR [--base-url U] the CHATONS collective's ChatonsInfos files of the inventory
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -169,6 +178,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.sshKeys(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
+	case "notify":
+		err = c.notifyCmd(args[1:])
+	case "inventory":
+		err = c.inventoryCmd(args[1:])
+	case "releases":
+		err = c.releasesCmd(args[1:])
+	case "export":
+		err = c.export(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -248,7 +265,8 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(), ratelimit.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
+		notify.Migrations(), releases.Migrations(), ratelimit.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -12,12 +12,14 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"pelote/internal/access"
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/inventory"
 	pmail "pelote/internal/mail"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
@@ -78,6 +80,35 @@ func (c *cli) serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	notifier, err := newNotifier(cfg, db, ids, log)
+	if err != nil {
+		return err
+	}
+	// SIGHUP reloads the supervision sections of the configuration, all
+	// of them or, on any error, none.
+	reload := config.NewReloader(cfg, func() (config.Config, error) { return f.conf.Load(c.env) }, log)
+	reload.OnReload("notify", func(next config.Config) (func(), error) {
+		s, err := next.NotifySettings()
+		if err != nil {
+			return nil, err
+		}
+		return notifier.Prepare(s)
+	})
+	inv, err := cfg.LoadInventory()
+	if err != nil {
+		return err
+	}
+	holder := inventory.NewHolder(inv)
+	accessStore := access.NewStore(db)
+	watcher, err := newWatcher(cfg, db, holder, notifier, cat, log)
+	if err != nil {
+		return err
+	}
+	// Reloading the configuration swaps the inventory, the tokens and the
+	// interval: see reloadInventory.
+	interval := &atomicDuration{}
+	interval.Store(time.Duration(cfg.Releases.Interval))
+	reload.OnReload("inventory", reloadInventory(holder, watcher, interval))
 	var puzzles *pow.Puzzles
 	if cfg.Registration.ProofOfWork > 0 {
 		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
@@ -85,10 +116,12 @@ func (c *cli) serve(args []string) error {
 	srv, err := web.New(web.Options{
 		PublicURL: publicURL, TrustedProxies: proxies,
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
-		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
+		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: accessStore,
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
 		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate, Limits: limits,
+		Notify: notifier, ReloadStatus: func() (time.Time, error) { st := reload.Status(); return st.At, st.Err },
+		Transparency: newTransparency(holder, ids, accessStore, st, watcher), Releases: watcher,
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -124,6 +157,9 @@ func (c *cli) serve(args []string) error {
 	defer cancel()
 	go maintain(ctx, db, ids, st, pow.New(db, nil, 0), log) // purging needs no key
 	go jobs.Run(ctx)
+	go notifier.Run(ctx)
+	go reload.Watch(ctx, syscall.SIGHUP)
+	go watcher.Run(ctx, interval.Load)
 	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
 	if err != nil {
 		ln.Close()

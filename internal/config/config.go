@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"pelote/internal/identity"
 	"pelote/internal/pow"
 )
@@ -55,6 +57,18 @@ type Config struct {
 	Mail Mail `yaml:"mail"`
 	// Registration says who may create an account.
 	Registration Registration `yaml:"registration"`
+	// Notify is where operators hear of what happens (see notify.go).
+	Notify Notify `yaml:"notify"`
+	// Inventory describes the organisation, its machines and services
+	// (see internal/inventory); InventoryDir reads it from the YAML files
+	// of a directory instead.
+	Inventory    yaml.Node `yaml:"inventory"`
+	InventoryDir string    `yaml:"inventory_dir"`
+	// Releases sets how upstream releases are watched.
+	Releases Releases `yaml:"releases"`
+
+	// file is the configuration file read, for the inventory's errors.
+	file string
 }
 
 // Registration modes.
@@ -232,6 +246,8 @@ func Default() Config {
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
+		Notify:       defaultNotify(),
+		Releases:     Releases{Interval: Duration(DefaultReleaseInterval)},
 	}
 }
 
@@ -395,6 +411,8 @@ func (c Config) Validate() error {
 	if c.LDAP.RequireTLS != nil && *c.LDAP.RequireTLS && c.TLSCert == "" {
 		bad("ldap.require_tls", "needs tls_cert and tls_key: without them no client could send a password")
 	}
+	errs = append(errs, c.validateNotify()...)
+	errs = append(errs, c.validateInventory()...)
 	return errors.Join(errs...)
 }
 

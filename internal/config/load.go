@@ -129,6 +129,11 @@ var keys = []key{
 	{name: "registration.per_hour", help: "sign-ups taken per hour across all addresses", set: integer(func(c *Config) *int { return &c.Registration.PerHour })},
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
 	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},
+	{name: "notify.language", common: true, help: "operators' language in notifications: en, fr, de or nl", set: str(func(c *Config) *string { return &c.Notify.Language })},
+	{name: "notify.outbox.expiry", help: "how long a notification is tried before it fails for good", set: dur(func(c *Config) *Duration { return &c.Notify.Outbox.Expiry })},
+	{name: "notify.alertmanager.token", help: "bearer token of POST /api/alertmanager (prefer PELOTE_NOTIFY_ALERTMANAGER_TOKEN_FILE; empty: off)", set: str(func(c *Config) *string { return &c.Notify.Alertmanager.Token })},
+	{name: "inventory_dir", common: true, help: "directory of YAML files describing the organisation, machines and services", set: str(func(c *Config) *string { return &c.InventoryDir })},
+	{name: "releases.interval", help: "time between two polls of the upstream forges (0: off)", set: dur(func(c *Config) *Duration { return &c.Releases.Interval })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
 	{name: "oidc.authorize_rate", help: "sign-in requests per second one client address may start", set: integer(func(c *Config) *int { return &c.OIDC.AuthorizeRate })},
 }
@@ -182,6 +187,7 @@ func load(file string, env []string, flags map[string]string) (Config, error) {
 		if err := readFile(&c, file); err != nil {
 			return c, err
 		}
+		c.file = file
 	}
 	var errs []error
 	for _, k := range keys {

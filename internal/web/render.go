@@ -25,7 +25,8 @@ var pageNames = []string{"login", "setup", "account", "admin_accounts", "admin_a
 type pages struct{ byName map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"watts": watts,
 }
 
 func loadPages(fsys fs.FS) (*pages, error) {

@@ -20,6 +20,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/ratelimit"
+	"pelote/internal/transparency"
 )
 
 //go:embed templates/*.html
@@ -59,12 +60,20 @@ type Options struct {
 	// TermsURL is the hoster's terms of service, accepted at sign-up;
 	// empty for none.
 	TermsURL string
+	// Transparency builds the public transparency report; nil serves no
+	// transparency page. Releases lists release watching's state.
+	Transparency *transparency.Builder
+	Releases     ReleaseLister
 	// AuthorizeRate bounds the OpenID authorization requests one client
 	// address starts per second (bursts of twice that); 0 for the default.
 	AuthorizeRate int
 	// Limits counts failed logins, sign-ups, mails and request rates with
 	// the other nodes sharing the database; nil counts on this node alone.
 	Limits *ratelimit.Limits
+	// Notify is the notifier behind /admin/notify and /api/alertmanager,
+	// nil to serve neither; ReloadStatus tells of a refused reload.
+	Notify       Notifications
+	ReloadStatus ReloadStatus
 }
 
 // Pinger is what the health check needs of the database.
@@ -211,6 +220,7 @@ func (s *Server) Handler() http.Handler {
 	admin("POST /admin/invitations", s.adminCreateInvitation)
 	admin("POST /admin/invitations/{id}/revoke", s.adminRevokeInvitation)
 	s.totpRoutes(member, admin)
+	s.transparencyRoutes(mux, admin)
 	if s.opts.Access != nil {
 		mux.HandleFunc("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)
 		member("POST /account/ssh-keys", s.accountAddKey)
@@ -224,6 +234,9 @@ func (s *Server) Handler() http.Handler {
 		s.clientRoutes(admin)
 	}
 
+	if s.opts.Notify != nil {
+		s.notifyRoutes(mux, admin)
+	}
 	if s.opts.Forward != nil {
 		mux.HandleFunc("/auth/forward", s.forwardAuth)
 	}
