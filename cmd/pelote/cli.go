@@ -24,6 +24,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
+	"pelote/internal/ratelimit"
 	"pelote/internal/releases"
 	"pelote/internal/secret"
 	"pelote/internal/store"
@@ -290,7 +291,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		return cfg, nil, nil, err
 	}
 	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
-		notify.Migrations(), releases.Migrations(), monitor.Migrations(), heartbeat.Migrations()); err != nil {
+		notify.Migrations(), releases.Migrations(), monitor.Migrations(), heartbeat.Migrations(), ratelimit.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 )
 
@@ -105,7 +106,8 @@ func startLDAP(ctx context.Context, cfg config.Config, db *store.DB, ids *identi
 		return nil, fmt.Errorf("ldap: first directory load: %w", err)
 	}
 	lc := ldap.Config{Tree: tree, AllowAnonymous: cfg.LDAP.AllowAnonymous, LDAPS: cfg.LDAP.TLS == "ldaps",
-		BindFailures: cfg.Login.PerAccount, BindWindow: time.Duration(cfg.Login.Window)}
+		RequireTLS: cfg.LDAPRequireTLS(), BindFailures: cfg.Login.PerAccount, BindWindow: time.Duration(cfg.Login.Window),
+		Limits: ratelimit.New(db, log)}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
+	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 	"pelote/internal/web"
 )
@@ -51,7 +52,10 @@ func (c *cli) serve(args []string) error {
 		pr, _ := config.ParsePrefix(p) // validated by config
 		proxies = append(proxies, pr)
 	}
+	// Nodes sharing PostgreSQL count failures and rates together.
+	limits := ratelimit.New(db, log)
 	st := openid.NewStore(db, ids, c.keys, log)
+	st.Limits = limits
 	st.Life = lifetimes(cfg)
 	st.Issuer = strings.TrimRight(cfg.URL, "/")
 	jobs := queue.New(db, log)
@@ -121,7 +125,7 @@ func (c *cli) serve(args []string) error {
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: accessStore,
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
-		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate,
+		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate, Limits: limits,
 		Notify: notifier, ReloadStatus: func() (time.Time, error) { st := reload.Status(); return st.At, st.Err },
 		Transparency: newTransparency(holder, ids, accessStore, st, watcher), Releases: watcher,
 		Monitor: sup.web,

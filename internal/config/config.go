@@ -153,6 +153,9 @@ type LDAP struct {
 	TLS string `yaml:"tls"`
 	// AllowAnonymous lets unbound clients read people and groups.
 	AllowAnonymous bool `yaml:"allow_anonymous"`
+	// RequireTLS refuses binds with a password on a connection that is not
+	// encrypted (no StartTLS, not LDAPS). Unset, it follows LDAPRequireTLS.
+	RequireTLS *bool `yaml:"require_tls"`
 	// ProfileServices get an ou=SERVICE subtree of their profiles, for
 	// applications that should see profiles rather than accounts.
 	ProfileServices []string `yaml:"profile_services"`
@@ -413,10 +416,39 @@ func (c Config) Validate() error {
 	default:
 		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
+	if c.LDAP.RequireTLS != nil && *c.LDAP.RequireTLS && c.TLSCert == "" {
+		bad("ldap.require_tls", "needs tls_cert and tls_key: without them no client could send a password")
+	}
 	errs = append(errs, c.validateNotify()...)
 	errs = append(errs, c.validateInventory()...)
 	errs = append(errs, c.validateMonitor()...)
 	return errors.Join(errs...)
+}
+
+// LDAPRequireTLS tells whether LDAP binds need an encrypted connection.
+// Unless set, they do when a certificate is configured and the listener
+// is reachable from the network: on a loopback address a password never
+// crosses a network, and the applications on the machine would otherwise
+// need a certificate valid for 127.0.0.1.
+func (c Config) LDAPRequireTLS() bool {
+	if c.LDAP.RequireTLS != nil {
+		return *c.LDAP.RequireTLS
+	}
+	return c.TLSCert != "" && !loopbackListen(c.LDAP.Listen)
+}
+
+// loopbackListen reports whether addr (host:port) only listens on a
+// loopback address.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // ParsePrefix reads an address (as a single-address range) or a CIDR range.

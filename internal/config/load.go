@@ -101,6 +101,14 @@ var keys = []key{
 		c.LDAP.AllowAnonymous = b
 		return nil
 	}},
+	{name: "ldap.require_tls", help: "refuse LDAP binds with a password before StartTLS or without LDAPS (true or false; default: true with tls_cert unless ldap.listen is a loopback address)", set: func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.LDAP.RequireTLS = &b
+		return nil
+	}},
 	{name: "forward_auth.cookie_domain", help: "domain shared by Pelote and the applications behind forward-auth", set: str(func(c *Config) *string { return &c.ForwardAuth.CookieDomain })},
 	{name: "forward_auth.rules", help: "comma-separated host=group+group rules for /auth/forward", set: func(c *Config, v string) error {
 		c.ForwardAuth.Rules = nil

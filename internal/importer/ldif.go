@@ -11,6 +11,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/go-ldap/ldif"
 
+	"pelote/internal/dn"
 	"pelote/internal/identity"
 )
 
@@ -239,18 +240,14 @@ func lower(vs []string) []string {
 	return out
 }
 
-func normDN(dn string) string {
-	p, err := goldap.ParseDN(dn)
-	if err != nil {
-		return strings.ToLower(dn)
+// normDN is the directory's canonical DN form, so that member DNs find
+// their people as the LDAP directory would; a DN that does not parse only
+// matches the same text.
+func normDN(s string) string {
+	if c, ok := dn.Canonical(s); ok {
+		return c
 	}
-	var parts []string
-	for _, r := range p.RDNs {
-		for _, a := range r.Attributes {
-			parts = append(parts, strings.ToLower(a.Type)+"="+strings.ToLower(a.Value))
-		}
-	}
-	return strings.Join(parts, ",")
+	return strings.ToLower(s)
 }
 
 // printable keeps the library's messages, which quote the file, from

@@ -11,8 +11,8 @@ import (
 
 // Limits on client filters: they bound parse work and recursion.
 const (
-	MaxFilterLength = 4096 // bytes
-	MaxFilterDepth  = 32   // nesting levels; a lone (uid=x) is 1
+	MaxFilterLength = 64 << 10 // bytes
+	MaxFilterDepth  = 32       // nesting levels; a lone (uid=x) is 1
 )
 
 var (
@@ -42,6 +42,12 @@ func ParseFilter(s string) (f Filter, err error) {
 	if s == "" {
 		return nil, fmt.Errorf("%w: empty filter", ErrInvalidFilter)
 	}
+	// go-ldap's parser takes time quadratic in the nesting (6 s for 20,000
+	// levels): count it before. A valid filter has no bare parenthesis in
+	// a value (RFC 4515 escapes them), so this is its depth.
+	if depth := parenDepth(s); depth > MaxFilterDepth {
+		return nil, fmt.Errorf("%w: more than %d levels", ErrFilterTooDeep, MaxFilterDepth)
+	}
 	// go-ldap's parser has recovered panics before; never let input crash
 	// a connection.
 	defer func() {
@@ -64,6 +70,21 @@ func ParseFilter(s string) (f Filter, err error) {
 		return nil, err
 	}
 	return compiledFilter{n}, nil
+}
+
+// parenDepth is the deepest nesting of parentheses in s.
+func parenDepth(s string) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+			deepest = max(deepest, depth)
+		case ')':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // tri is RFC 4511 4.5.1.7 three-valued logic: an Undefined filter does
@@ -106,7 +127,7 @@ func compileFilterPacket(p *ber.Packet, depth int) (filterNode, error) {
 		if p.Tag == goldap.FilterAnd {
 			return andFilter(kids), nil
 		}
-		return orFilter(kids), nil
+		return mergeEqualities(kids), nil
 	case goldap.FilterNot:
 		if len(p.Children) != 1 {
 			return nil, fmt.Errorf("%w: '!' takes exactly one filter", ErrInvalidFilter)
@@ -128,7 +149,7 @@ func compileFilterPacket(p *ber.Packet, depth int) (filterNode, error) {
 	case goldap.FilterSubstrings:
 		return compileSubstrings(p)
 	case goldap.FilterExtensibleMatch:
-		return nil, fmt.Errorf("%w: extensible match (attr:rule:=value) is not supported", ErrUnsupportedFilter)
+		return compileExtensible(p)
 	}
 	return nil, fmt.Errorf("%w: unknown filter choice %d", ErrInvalidFilter, p.Tag)
 }
@@ -276,6 +297,50 @@ func (f orFilter) eval(e *Entry) tri {
 		}
 	}
 	return res
+}
+
+// mergeEqualities turns the equalities of an OR that test one attribute
+// into one set lookup: Nextcloud ORs hundreds of (memberOf=GROUP), and
+// testing each of them against each entry (a DN parse per value) made
+// such a search take minutes. A set normalises each value once.
+func mergeEqualities(kids []filterNode) filterNode {
+	sets := map[string]*setFilter{}
+	out := make(orFilter, 0, len(kids))
+	for _, k := range kids {
+		eq, ok := k.(equalFilter)
+		if !ok || eq.attr.undefined {
+			out = append(out, k)
+			continue
+		}
+		set := sets[eq.attr.def.name]
+		if set == nil {
+			set = &setFilter{attr: eq.attr, want: map[string]struct{}{}}
+			sets[eq.attr.def.name] = set
+			out = append(out, set)
+		}
+		set.want[eq.want] = struct{}{}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return out
+}
+
+// setFilter is an OR of equalities on one attribute.
+type setFilter struct {
+	attr filterAttribute
+	want map[string]struct{}
+}
+
+func (f *setFilter) eval(e *Entry) tri {
+	for _, v := range f.attr.values(e) {
+		if nv, ok := f.attr.def.rule.normalize(v); ok {
+			if _, hit := f.want[nv]; hit {
+				return triTrue
+			}
+		}
+	}
+	return triFalse
 }
 
 type notFilter struct{ n filterNode }

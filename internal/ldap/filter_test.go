@@ -175,6 +175,27 @@ func TestFilterMatch(t *testing.T) {
 		{"(memberOf=cn=staff,*)", "alice"},
 		{"(memberOf=cn=admins ,*)", "bob"},
 
+		// extensible matches: an equality with the rule named, also on
+		// the DN's values with :dn: (RFC 4511 4.5.1.7.7)
+		{"(cn:=staff)", "staff"},
+		{"(cn:caseExactMatch:=Alice Martin)", "alice"},
+		{"(cn:caseExactMatch:=alice martin)", ""},
+		{"(cn:2.5.13.2:=ALICE MARTIN)", "alice"},
+		{"(ou:dn:=people)", "alice,bob"},
+		{"(ou:=people)", ""},
+		{"(ou:dn:caseExactMatch:=People)", ""},
+		{"(organizationalUnitName:dn:=GROUPS)", "staff"},
+		{"(dc:dn:=example)", all},
+		{"(uid:dn:=alice)", "alice"},
+		{"(uidNumber:integerMatch:=010001)", "alice"},
+		{"(uidNumber:integerMatch:=abc)", ""},
+		{"(!(uidNumber:integerMatch:=abc))", ""},
+		{"(memberOf:distinguishedNameMatch:=CN=Staff,OU=Groups,DC=Example,DC=Org)", "alice"},
+		{"(uid:1.2.3.4:=alice)", ""}, // an unknown rule is Undefined
+		{"(!(uid:dn:1.2.3.4:=alice))", ""},
+		{"(cn;lang-fr:dn:=staff)", ""},
+		{"(userPassword:caseExactMatch:={SSHA}secret)", ""},
+
 		// approximate is equality
 		{"(cn~=alice martin)", "alice"},
 		{"(uidNumber~=9999)", "bob"},
@@ -239,15 +260,14 @@ func TestFilterErrors(t *testing.T) {
 		{"(uid=\\4)", ErrInvalidFilter},
 		{"(cn=**)", ErrInvalidFilter},
 		{"(cn=\xff)", ErrInvalidFilter},
-		{"(cn:caseExactMatch:=Alice)", ErrUnsupportedFilter},
 		{"(:dn:2.4.6.8.10:=Dino)", ErrUnsupportedFilter},
-		{"(cn:=x)", ErrUnsupportedFilter},
-		{"(&(uid=alice)(ou:dn:=people))", ErrUnsupportedFilter},
+		{"(:caseExactMatch:=x)", ErrUnsupportedFilter},
 		{nested(MaxFilterDepth + 1), ErrFilterTooDeep},
 		{nested(100), ErrFilterTooDeep},
 		{strings.Repeat("(!", 40) + "(uid=a)" + strings.Repeat(")", 40), ErrFilterTooDeep},
 		{"(uid=" + strings.Repeat("a", MaxFilterLength) + ")", ErrFilterTooLong},
-		{nested(5000), ErrFilterTooLong},
+		{nested(5000), ErrFilterTooDeep},
+		{nested(40000), ErrFilterTooLong},
 	}
 	for _, tt := range tests {
 		name := tt.filter
@@ -320,33 +340,6 @@ func TestIntegerMatchForm(t *testing.T) {
 		if got := compareInts(tt.a, tt.b); got != tt.want {
 			t.Errorf("compareInts(%s, %s) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
-	}
-}
-
-func TestDNMatchForm(t *testing.T) {
-	want, _ := dnMatchForm("cn=staff,ou=groups,dc=example,dc=org")
-	for _, in := range []string{
-		"CN=Staff,OU=Groups,DC=Example,DC=Org",
-		"cn = staff , ou = groups , dc = example , dc = org",
-		"cn=\\53taff,ou=groups,dc=example,dc=org",
-		"cn=staff;ou=groups;dc=example;dc=org",
-	} {
-		if got, ok := dnMatchForm(in); !ok || got != want {
-			t.Errorf("dnMatchForm(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	a, _ := dnMatchForm("cn=a+uid=b,dc=org")
-	b, _ := dnMatchForm("UID=B + CN=A,dc=org")
-	if a != b {
-		t.Errorf("multi-valued RDN order matters: %q vs %q", a, b)
-	}
-	c, _ := dnMatchForm("cn=a\\,b,dc=org")
-	d, _ := dnMatchForm("cn=a,cn=b,dc=org")
-	if c == d {
-		t.Errorf("escaped comma lost: both are %q", c)
-	}
-	if _, ok := dnMatchForm("not a dn"); ok {
-		t.Error("dnMatchForm accepted \"not a dn\"")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"pelote/internal/ldap"
@@ -22,6 +23,10 @@ func FuzzMessages(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	// A search whose filter is an extensible match with :dn:, which once
+	// closed the connection before any handler ran.
+	f.Add(searchPacket(f, "(ou:dn:=people)"))
+	f.Add(searchPacket(f, "(&(uid:dn:caseExactMatch:=alice)(!(:dn:1.2.3:=x)))"))
 	w := newWorld(f, ldap.Config{})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		conn, err := net.Dial("tcp", w.addr)
@@ -47,4 +52,26 @@ func FuzzMessages(f *testing.F) {
 			t.Fatalf("server broken after %x: %v", in, err)
 		}
 	})
+}
+
+// searchPacket encodes a whole-subtree search of the root with filter.
+func searchPacket(t testing.TB, filter string) []byte {
+	t.Helper()
+	fp, err := goldap.CompileFilter(filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(1), ""))
+	req := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchRequest, nil, "")
+	req.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "dc=example,dc=org", ""))
+	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, int64(2), ""))
+	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, int64(0), ""))
+	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(0), ""))
+	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(0), ""))
+	req.AppendChild(ber.NewBoolean(ber.ClassUniversal, ber.TypePrimitive, ber.TagBoolean, false, ""))
+	req.AppendChild(fp)
+	req.AppendChild(ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, ""))
+	env.AppendChild(req)
+	return env.Bytes()
 }

@@ -41,6 +41,17 @@ func (ix index) candidates(n filterNode) (pos []int32, all bool) {
 			return nil, true
 		}
 		return postings[f.want], false
+	case *setFilter:
+		postings, ok := ix[f.attr.def.name]
+		if !ok {
+			return nil, true
+		}
+		var union []int32
+		for v := range f.want {
+			union = append(union, postings[v]...)
+		}
+		slices.Sort(union)
+		return slices.Compact(union), false
 	case constFilter:
 		return nil, tri(f) == triTrue
 	case andFilter:

@@ -1,12 +1,9 @@
 package ldap
 
 import (
-	"slices"
 	"strings"
-	"unicode"
 
-	goldap "github.com/go-ldap/ldap/v3"
-	"golang.org/x/text/unicode/norm"
+	"pelote/internal/dn"
 )
 
 // matchRule is how values of an attribute compare in search filters.
@@ -124,76 +121,14 @@ func (r matchRule) compare(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// prepString is a small RFC 4518 string preparation: NFKC, optional case
-// folding, and insignificant-space handling (runs of white space become
-// one space; the ends are trimmed when asked).
+// prepString is RFC 4518 string preparation (package dn).
 func prepString(s string, fold, trimLeft, trimRight bool) string {
-	s = norm.NFKC.String(s)
-	if fold {
-		s = strings.ToLower(s)
-	}
-	if !needsSpacePrep(s, trimLeft, trimRight) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		if space && (b.Len() > 0 || !trimLeft) {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	if space && !trimRight && (b.Len() > 0 || !trimLeft) {
-		b.WriteByte(' ')
-	}
-	return b.String()
+	return dn.Prepare(s, fold, trimLeft, trimRight)
 }
 
-// needsSpacePrep reports whether prepString must rewrite spaces, so the
-// common case costs no allocation.
-func needsSpacePrep(s string, trimLeft, trimRight bool) bool {
-	prevSpace := false
-	for i, r := range s {
-		sp := unicode.IsSpace(r)
-		if sp && (r != ' ' || prevSpace || (i == 0 && trimLeft)) {
-			return true
-		}
-		prevSpace = sp
-	}
-	return prevSpace && trimRight
-}
-
-// dnMatchForm is the distinguishedNameMatch form: types and values case
-// folded, values space-prepared and re-escaped, no spaces around
-// separators, multi-valued RDNs sorted.
-func dnMatchForm(v string) (string, bool) {
-	if strings.TrimSpace(v) == "" {
-		return "", true // the root DN
-	}
-	dn, err := goldap.ParseDN(v)
-	if err != nil {
-		return "", false
-	}
-	var b strings.Builder
-	for i, rdn := range dn.RDNs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		avas := make([]string, 0, len(rdn.Attributes))
-		for _, a := range rdn.Attributes {
-			avas = append(avas, strings.ToLower(a.Type)+"="+goldap.EscapeDN(prepString(a.Value, true, true, true)))
-		}
-		slices.Sort(avas)
-		b.WriteString(strings.Join(avas, "+"))
-	}
-	return b.String(), true
-}
+// dnMatchForm is the distinguishedNameMatch form: the canonical DN form
+// of package dn, shared with the snapshot, binds and the importer.
+func dnMatchForm(v string) (string, bool) { return dn.Canonical(v) }
 
 // dnLooseForm is for substring parts, which are not DNs on their own: case
 // folded, with spaces next to unescaped ',', '+', '=' and ';' removed.

@@ -73,9 +73,13 @@ func (s *Server) search(w *gldap.ResponseWriter, r *gldap.Request) {
 		s.rootDSE(w, r, m, done)
 		return
 	}
-	req, err := s.checkSearch(m)
-	if err == nil {
-		err = s.answer(w, r, req, s.principal(r.ConnectionID()), done)
+	p := s.principal(r.ConnectionID())
+	var req *searchRequest
+	if p.kind == anonymous && !s.cfg.AllowAnonymous {
+		// Before the filter is parsed: an unbound client costs nothing.
+		err = fail(gldap.ResultInsufficientAccessRights, "bind first: anonymous reads are off")
+	} else if req, err = s.checkSearch(m); err == nil {
+		err = s.answer(w, r, req, p, done)
 	}
 	var se *searchError
 	switch {
@@ -175,18 +179,18 @@ func (s *Server) answer(w *gldap.ResponseWriter, r *gldap.Request, req *searchRe
 			return nil
 		}
 	}
-	sent, matched := 0, 0
-	for _, e := range snap.selected(req.filter) {
+	// The cookie holds the position in the candidates where the next page
+	// starts, so that a page costs its own entries, not all those before.
+	sel := snap.selected(req.filter)
+	sent := 0
+	for i := min(offset, len(sel)); i < len(sel); i++ {
+		e := sel[i]
 		dn := snap.norm[e]
 		if !inScope(dn, req.base, req.scope) || !s.readable(p, dn) || !req.filter.Match(e) {
 			continue
 		}
-		matched++
-		if matched <= offset {
-			continue
-		}
 		if req.page != nil && sent == size {
-			done.SetControls(&gldap.ControlPaging{Cookie: []byte(pageCookie(snap.Version, offset+sent))})
+			done.SetControls(&gldap.ControlPaging{Cookie: []byte(pageCookie(snap.Version, i))})
 			return nil
 		}
 		if sent == req.limit {
@@ -217,8 +221,9 @@ func inScope(dn, base string, scope gldap.Scope) bool {
 	}
 }
 
-// pageCookie names the position of the next page in one snapshot; a page
-// asked of another snapshot is refused rather than shifted silently.
+// pageCookie names the position of the next page in one snapshot's
+// candidates for the filter; a page asked of another snapshot is refused
+// rather than shifted silently.
 func pageCookie(version int64, offset int) string {
 	return strconv.FormatInt(version, 36) + "." + strconv.Itoa(offset)
 }

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
 	"github.com/jimlambrt/gldap"
 
+	"pelote/internal/dn"
 	"pelote/internal/identity"
 	"pelote/internal/ratelimit"
 )
@@ -37,11 +39,18 @@ type Config struct {
 	// TLS serves StartTLS, and LDAPS when LDAPS is set.
 	TLS   *tls.Config
 	LDAPS bool
+	// RequireTLS refuses binds with a password on a connection that is not
+	// encrypted, so that a password never crosses the network in clear.
+	RequireTLS bool
 	// SizeLimit caps the entries of one search (a client may ask fewer).
 	SizeLimit int
-	// BindFailures bound wrong passwords per bind name per BindWindow.
+	// BindFailures bound wrong passwords per account or service account
+	// per BindWindow.
 	BindFailures int
 	BindWindow   time.Duration
+	// Limits counts them with the other nodes sharing the database; nil
+	// counts on this node alone.
+	Limits *ratelimit.Limits
 }
 
 // Accounts is what binds need of identity.
@@ -64,6 +73,8 @@ type Server struct {
 	mu sync.Mutex
 	// who is each connection's bound identity; absent means anonymous.
 	who map[int]principal
+	// encrypted holds the connections that completed StartTLS.
+	encrypted map[int]bool
 }
 
 type principalKind int
@@ -87,8 +98,8 @@ func NewServer(cfg Config, dir *Directory, accounts Accounts, binds *BindUsers, 
 	if cfg.BindFailures <= 0 {
 		cfg.BindFailures, cfg.BindWindow = 10, 15*time.Minute
 	}
-	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, who: map[int]principal{}}
-	s.failures = ratelimit.NewFailures(cfg.BindFailures, cfg.BindWindow, time.Now)
+	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, who: map[int]principal{}, encrypted: map[int]bool{}}
+	s.failures = cfg.Limits.Failures("ldap-bind", cfg.BindFailures, cfg.BindWindow, time.Now)
 	gs, err := gldap.NewServer(
 		gldap.WithLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off})),
 		gldap.WithReadTimeout(5*time.Minute),
@@ -141,7 +152,19 @@ func (s *Server) Stop() error { return s.gs.Stop() }
 func (s *Server) forget(conn int) {
 	s.mu.Lock()
 	delete(s.who, conn)
+	delete(s.encrypted, conn)
 	s.mu.Unlock()
+}
+
+// isEncrypted tells whether conn is under TLS: every LDAPS connection,
+// or one that completed StartTLS.
+func (s *Server) isEncrypted(conn int) bool {
+	if s.cfg.LDAPS {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.encrypted[conn]
 }
 
 func (s *Server) principal(conn int) principal {
@@ -199,99 +222,162 @@ func (s *Server) bind(w *gldap.ResponseWriter, r *gldap.Request) {
 		res.SetDiagnosticMessage("unauthenticated binds are refused: give a password")
 		return
 	}
-	dn := normDN(name)
-	key := "ldap:" + dn
-	if blocked, _ := s.failures.Blocked(key); blocked {
+	if s.cfg.RequireTLS && !s.isEncrypted(r.ConnectionID()) {
+		// Refused before the password is looked at: it has crossed the
+		// network in clear already, but is never accepted that way.
+		res.SetResultCode(gldap.ResultConfidentialityRequired)
+		res.SetDiagnosticMessage("this directory accepts passwords only over TLS: use StartTLS (ldap:// with -ZZ) or ldaps://")
+		return
+	}
+	who, err := s.resolve(name)
+	if err != nil {
+		// Not a name anyone binds as: nothing to count against.
+		return
+	}
+	if blocked, _ := s.failures.Blocked(who.key); blocked {
 		res.SetDiagnosticMessage("too many failed binds; try again later")
 		return
 	}
-	p, err := s.authenticate(r, dn, password)
+	p, err := s.authenticate(context.Background(), who, password)
 	switch {
 	case errors.Is(err, errTOTPAccount):
 		res.SetDiagnosticMessage("two-step verification is on for this account: bind with an app password")
-		s.failures.Fail(key)
+		s.failures.Fail(who.key)
+	case errors.Is(err, errTOTPRequired):
+		res.SetDiagnosticMessage(totpRequiredMessage)
+		s.failures.Fail(who.key)
 	case err != nil:
-		s.failures.Fail(key)
+		s.failures.Fail(who.key)
 		if !errors.Is(err, errBadBind) {
-			s.log.Error("ldap bind", "err", err)
+			s.log.Error("ldap-bind", "err", err)
 			res.SetResultCode(gldap.ResultUnavailable)
 			res.SetDiagnosticMessage("the directory cannot check passwords right now")
 		}
 	default:
-		s.failures.Reset(key)
+		s.failures.Reset(who.key)
 		s.setPrincipal(r.ConnectionID(), p)
 		res.SetResultCode(gldap.ResultSuccess)
 	}
 }
 
-var errTOTPAccount = errors.New("account has two-step verification")
+var (
+	errTOTPAccount  = errors.New("account has two-step verification")
+	errTOTPRequired = errors.New("a group of the account requires two-step verification")
+)
 
-// authenticate checks a bind DN and password: an account under ou=people,
-// or a service account under ou=services.
-func (s *Server) authenticate(r *gldap.Request, dn, password string) (principal, error) {
-	ctx := context.Background()
-	t := s.cfg.Tree
-	rdn, parent, _ := strings.Cut(dn, ",")
-	attr, value, _ := strings.Cut(rdn, "=")
-	if attr != "uid" || value == "" {
-		return principal{}, errBadBind
+const totpRequiredMessage = "a group of this account requires two-step verification: turn it on in your account, then bind with an app password"
+
+// bindTarget is what a bind name resolves to: an account (directly or
+// through one of its profiles) or a service account.
+type bindTarget struct {
+	kind principalKind
+	// name is the account's username or the service account's name.
+	name string
+	// dn is the principal's canonical DN once bound: the person entry, or
+	// the profile entry the bind named.
+	dn string
+	// key is what failures count against: the account, so that every
+	// spelling of its DN and every profile share one counter.
+	key string
+}
+
+// resolve reads a bind name: uid=NAME under ou=people, ou=services or a
+// profile subtree, where NAME is exactly a valid name (escaped spaces or
+// other characters a name cannot hold are refused, not trimmed away).
+func (s *Server) resolve(name string) (bindTarget, error) {
+	parsed, err := goldap.ParseDN(name)
+	if err != nil || len(parsed.RDNs) < 2 || len(parsed.RDNs[0].Attributes) != 1 {
+		return bindTarget{}, errBadBind
 	}
+	rdn := parsed.RDNs[0].Attributes[0]
+	if !strings.EqualFold(rdn.Type, "uid") {
+		return bindTarget{}, errBadBind
+	}
+	value, err := identity.NormalizeName("uid", rdn.Value)
+	if err != nil || value != strings.ToLower(rdn.Value) {
+		return bindTarget{}, errBadBind
+	}
+	t := s.cfg.Tree
+	parent := dn.Of(parsed.RDNs[1:])
 	if _, ok := t.profiles[parent]; ok {
-		// A profile binds with its account's credentials.
-		owner, ok := s.dir.Current().ProfileOwner(dn)
+		// A profile binds with its account's credentials, and its failures
+		// are its account's.
+		d := dn.Of(parsed.RDNs)
+		owner, ok := s.dir.Current().ProfileOwner(d)
 		if !ok {
-			return principal{}, errBadBind
+			return bindTarget{}, errBadBind
 		}
-		p, err := s.authenticateAccount(ctx, owner, password)
-		p.dn = dn
-		return p, err
+		return bindTarget{kind: member, name: owner, dn: d, key: "account:" + owner}, nil
 	}
 	switch parent {
 	case t.People:
-		return s.authenticateAccount(ctx, value, password)
+		return bindTarget{kind: member, name: value, dn: normDN(t.PersonDN(value)), key: "account:" + value}, nil
 	case t.Services:
-		if err := s.binds.Authenticate(ctx, value, password); err != nil {
+		return bindTarget{kind: service, name: value, dn: dn.Of(parsed.RDNs), key: "service:" + value}, nil
+	}
+	return bindTarget{}, errBadBind
+}
+
+// authenticate checks the password of a resolved bind name.
+func (s *Server) authenticate(ctx context.Context, who bindTarget, password string) (principal, error) {
+	if who.kind == service {
+		if err := s.binds.Authenticate(ctx, who.name, password); err != nil {
 			return principal{}, err
 		}
-		return principal{kind: service, dn: dn}, nil
+		return principal{kind: service, dn: who.dn}, nil
 	}
-	return principal{}, errBadBind
+	if err := s.authenticateAccount(ctx, who.name, password); err != nil {
+		return principal{}, err
+	}
+	return principal{kind: member, dn: who.dn}, nil
 }
 
 // authenticateAccount checks an account's app password, or its password
-// when it has no second factor; the principal's DN is its person entry.
-func (s *Server) authenticateAccount(ctx context.Context, value, password string) (principal, error) {
-	dn := normDN(s.cfg.Tree.PersonDN(value))
+// when it has no second factor. A member whom a group requires to use
+// two-step verification and who has not turned it on binds with neither:
+// the group's rule is that no application is reached on a password alone,
+// and an app password made before enrolling is no better.
+func (s *Server) authenticateAccount(ctx context.Context, username, password string) error {
 	// An app password first: it is a fast check, and it is the way in for
 	// accounts with two-step verification.
-	_, err := s.accounts.AuthenticateAppPassword(ctx, value, password)
+	a, err := s.accounts.AuthenticateAppPassword(ctx, username, password)
 	switch {
 	case err == nil:
-		return principal{kind: member, dn: dn}, nil
+		st, err := s.accounts.TOTPStatus(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if st.Required && !st.Enabled {
+			return errTOTPRequired
+		}
+		return nil
 	case refusedAccount(err):
 		if !errors.Is(err, identity.ErrBadCredentials) {
-			return principal{}, errBadBind
+			return errBadBind
 		}
 	default:
-		return principal{}, err
+		return err
 	}
-	a, err := s.accounts.Authenticate(ctx, value, password)
+	a, err = s.accounts.Authenticate(ctx, username, password)
 	switch {
 	case refusedAccount(err):
-		return principal{}, errBadBind
+		return errBadBind
 	case err != nil:
-		return principal{}, err
+		return err
 	}
 	st, err := s.accounts.TOTPStatus(ctx, a.ID)
 	if err != nil {
-		return principal{}, err
+		return err
 	}
-	if st.Enabled {
+	switch {
+	case st.Enabled:
 		// LDAP cannot ask for a code: such accounts bind with an app
 		// password.
-		return principal{}, errTOTPAccount
+		return errTOTPAccount
+	case st.Required:
+		return errTOTPRequired
 	}
-	return principal{kind: member, dn: dn}, nil
+	return nil
 }
 
 // refusedAccount tells the errors that mean "not this account" from those
@@ -324,5 +410,9 @@ func (s *Server) startTLS(w *gldap.ResponseWriter, r *gldap.Request) {
 	}
 	if err := r.StartTLS(s.cfg.TLS); err != nil {
 		s.log.Info("ldap StartTLS handshake failed", "err", err)
+		return
 	}
+	s.mu.Lock()
+	s.encrypted[r.ConnectionID()] = true
+	s.mu.Unlock()
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -28,6 +29,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/ratelimit"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
@@ -41,10 +43,12 @@ const (
 )
 
 type world struct {
-	t    testing.TB
-	ids  *identity.Store
-	dir  *ldap.Directory
-	addr string
+	t     testing.TB
+	db    *store.DB
+	ids   *identity.Store
+	binds *ldap.BindUsers
+	dir   *ldap.Directory
+	addr  string
 }
 
 func freeAddr(t testing.TB) string {
@@ -60,7 +64,7 @@ func freeAddr(t testing.TB) string {
 func newWorld(t testing.TB, cfg ldap.Config) *world {
 	t.Helper()
 	ctx := t.Context()
-	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations())
+	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations(), ratelimit.Migrations())
 	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
 	keys, _ := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	ids.Seal = keys.Sealer("totp")
@@ -98,19 +102,31 @@ func newWorld(t testing.TB, cfg ldap.Config) *world {
 		t.Fatal(err)
 	}
 	cfg.Tree = tree
-	srv, err := ldap.NewServer(cfg, dir, ids, binds, log)
-	if err != nil {
-		t.Fatal(err)
+	w := &world{t: t, db: db, ids: ids, binds: binds, dir: dir}
+	w.addr = w.node(cfg)
+	return w
+}
+
+// node starts another LDAP server on the world's database, as a second
+// node would, and returns its address.
+func (w *world) node(cfg ldap.Config) string {
+	w.t.Helper()
+	if cfg.Tree.Base == "" {
+		cfg.Tree, _ = ldap.NewTree(base)
 	}
-	w := &world{t: t, ids: ids, dir: dir, addr: freeAddr(t)}
-	go srv.Serve(w.addr)
-	t.Cleanup(func() { srv.Stop() })
+	srv, err := ldap.NewServer(cfg, w.dir, w.ids, w.binds, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	addr := freeAddr(w.t)
+	go srv.Serve(addr)
+	w.t.Cleanup(func() { srv.Stop() })
 	for deadline := time.Now().Add(5 * time.Second); !srv.Ready(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("ldap server did not start")
+			w.t.Fatal("ldap server did not start")
 		}
 	}
-	return w
+	return addr
 }
 
 func (w *world) conn() *goldap.Conn {
@@ -235,8 +251,8 @@ func TestErrors(t *testing.T) {
 	if _, err := search(c, base, goldap.ScopeWholeSubtree, deep); err == nil {
 		t.Error("a filter nested 60 deep was accepted")
 	}
-	if _, err := search(c, base, goldap.ScopeWholeSubtree, "(uid:caseExactMatch:=alice)"); code(err) != goldap.LDAPResultUnwillingToPerform {
-		t.Errorf("extensible match: %v", err)
+	if _, err := search(c, base, goldap.ScopeWholeSubtree, "(:caseExactMatch:=alice)"); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("extensible match without an attribute: %v", err)
 	}
 	critical := goldap.NewControlString("1.2.3.4.5", true, "")
 	req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, "(uid=alice)", nil, []goldap.Control{critical})
@@ -556,5 +572,283 @@ func TestProfileSubtree(t *testing.T) {
 	}
 	if err := m.Bind("uid=alice-toots,ou=mastodon,"+base, "wrong"); code(err) != goldap.LDAPResultInvalidCredentials {
 		t.Errorf("profile with a wrong password: %v", err)
+	}
+}
+
+// TestBindFailuresPerAccount: failures count against the account or
+// service account a bind name resolves to, however the name is spelled,
+// and a uid that is not exactly a username never binds.
+func TestBindFailuresPerAccount(t *testing.T) {
+	tree, err := ldap.NewTree(base, "mastodon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, ldap.Config{Tree: tree, BindFailures: 3, BindWindow: time.Minute})
+	ctx := context.Background()
+	if _, err := w.ids.CreateService(ctx, identity.Service{Name: "mastodon", ProfileQuota: 3, ExtraProfiles: identity.RefuseExtra}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ids.AddProfile(ctx, "carol", "mastodon", "carol-toots", identity.ByAdmin(true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.dir.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := w.conn()
+
+	// Not exactly a username: refused even with the right password.
+	for _, dn := range []string{
+		`uid=alice\20,ou=people,` + base,
+		`uid=\20alice,ou=people,` + base,
+		`uid=ali\20ce,ou=people,` + base,
+		`uid=alice\00,ou=people,` + base,
+		`uid=alice+cn=x,ou=people,` + base,
+		`uid=nextcloud\20,ou=services,` + base,
+	} {
+		pw := memberPW
+		if strings.Contains(dn, "services") {
+			pw = servicePW
+		}
+		if err := c.Bind(dn, pw); code(err) != goldap.LDAPResultInvalidCredentials {
+			t.Errorf("bind as %s: %v, want invalid credentials", dn, err)
+		}
+	}
+
+	// Three spellings of bob, one counter; escaped spaces are refused
+	// above without a look at the password.
+	for _, dn := range []string{
+		`uid=Bob,ou=people,` + base,
+		`UID=BOB,OU=People,DC=Example,DC=Org`,
+		`uid=bob, ou=people, ` + base,
+	} {
+		c.Bind(dn, "wrong")
+	}
+	if err := c.Bind("uid=bob,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials ||
+		!strings.Contains(err.Error(), "too many") {
+		t.Errorf("bob after three failures under other spellings: %v", err)
+	}
+
+	// A profile's failures are its account's.
+	for range 3 {
+		c.Bind("uid=carol-toots,ou=mastodon,"+base, "wrong")
+	}
+	if err := c.Bind("uid=carol,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials ||
+		!strings.Contains(err.Error(), "too many") {
+		t.Errorf("carol after three failures through her profile: %v", err)
+	}
+
+	// A service account counts its own, whatever the spelling.
+	for _, dn := range []string{`uid=nextcloud,ou=services,dc=EXAMPLE,dc=org`, `UID=NextCloud,ou=services,` + base, nextcloudDN} {
+		c.Bind(dn, "wrong")
+	}
+	if err := c.Bind(nextcloudDN, servicePW); code(err) != goldap.LDAPResultInvalidCredentials ||
+		!strings.Contains(err.Error(), "too many") {
+		t.Errorf("service account after three failures: %v", err)
+	}
+
+	// Others are untouched.
+	if err := c.Bind("uid=alice,ou=people,"+base, memberPW); err != nil {
+		t.Errorf("alice: %v", err)
+	}
+}
+
+// TestBindTOTPRequired: a member whom a group requires to use two-step
+// verification binds with nothing until enrolled, then only with an app
+// password.
+func TestBindTOTPRequired(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	ctx := context.Background()
+	alice, err := w.ids.Account(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, appPW, err := w.ids.CreateAppPassword(ctx, alice.ID, "Thunderbird")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ids.SetGroupRequireTOTP(ctx, "staff", true); err != nil {
+		t.Fatal(err)
+	}
+	c := w.conn()
+	dn := "uid=alice,ou=people," + base
+	for name, pw := range map[string]string{"password": memberPW, "app password": appPW} {
+		err := c.Bind(dn, pw)
+		if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "requires two-step verification") {
+			t.Errorf("%s of a member who must enrol: %v", name, err)
+		}
+	}
+	// carol is in no such group.
+	if err := c.Bind("uid=carol,ou=people,"+base, memberPW); err != nil {
+		t.Errorf("carol: %v", err)
+	}
+
+	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otp, _ := totp.GenerateCode(e.Secret, time.Now())
+	if _, err := w.ids.ConfirmTOTP(ctx, alice.ID, otp); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind(dn, appPW); err != nil {
+		t.Errorf("app password once enrolled: %v", err)
+	}
+	if err := c.Bind(dn, memberPW); code(err) != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("password once enrolled: %v", err)
+	}
+}
+
+// TestExtensibleMatch: RFC 4511 extensible matches, with and without
+// :dn:, are answered on a connection that stays open.
+func TestExtensibleMatch(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	people := []string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base, "uid=carol,ou=people," + base}
+	for _, tt := range []struct {
+		filter string
+		want   []string
+	}{
+		{"(ou:dn:=people)", append([]string{"ou=people," + base}, people...)},
+		{"(&(objectClass=inetOrgPerson)(OU:dn:=People))", people},
+		{"(ou:=people)", []string{"ou=people," + base}},
+		{"(cn:dn:=staff)", []string{"cn=staff,ou=groups," + base}},
+		{"(uid:caseExactMatch:=alice)", []string{"uid=alice,ou=people," + base}},
+		{"(uid:2.5.13.5:=Alice)", nil},
+		{"(uid:dn:2.5.13.2:=ALICE)", []string{"uid=alice,ou=people," + base}},
+		{"(gidNumber:integerMatch:=0200001)", []string{"cn=admin,ou=groups," + base}},
+		{"(memberOf:distinguishedNameMatch:=CN=Staff,OU=Groups," + base + ")", people[:2]},
+		{"(uid:1.2.3.4:=alice)", nil},
+		{"(!(uid:dn:1.2.3.4:=alice))", nil},
+	} {
+		res, err := search(c, base, goldap.ScopeWholeSubtree, tt.filter, "1.1")
+		if err != nil {
+			t.Errorf("%s: %v", tt.filter, err)
+			continue
+		}
+		want := slices.Clone(tt.want)
+		slices.Sort(want)
+		if got := dns(res); !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, want %v", tt.filter, got, want)
+		}
+	}
+	// OpenLDAP's client sends the same.
+	out, err := exec.Command("ldapsearch", "-x", "-LLL", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW,
+		"-b", base, "(&(objectClass=posixAccount)(ou:dn:=people)(uid=bob))", "uid").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "uid: bob") {
+		t.Fatalf("ldapsearch with :dn:: %v\n%s", err, out)
+	}
+}
+
+// nextcloudFilter is the user filter Nextcloud's LDAP wizard writes when
+// a hoster picks groups: every group's DN in one OR.
+func nextcloudFilter(groups int) string {
+	var b strings.Builder
+	b.WriteString("(&(|(objectclass=inetOrgPerson))(|")
+	for i := range groups {
+		fmt.Fprintf(&b, "(memberof=cn=Association members %03d,ou=groups,%s)", i, base)
+	}
+	b.WriteString("(memberof=cn=staff,ou=groups," + base + ")))")
+	return b.String()
+}
+
+// TestLargeGroupFilter: a Nextcloud user filter naming 500 groups is
+// within the filter cap and answered.
+func TestLargeGroupFilter(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	f := nextcloudFilter(500)
+	if len(f) > ldap.MaxFilterLength {
+		t.Fatalf("a 500-group filter is %d bytes, over the %d-byte cap", len(f), ldap.MaxFilterLength)
+	}
+	res, err := search(c, base, goldap.ScopeWholeSubtree, f, "uid")
+	if err != nil {
+		t.Fatalf("%d-byte filter: %v", len(f), err)
+	}
+	if got := dns(res); !slices.Equal(got, []string{"uid=alice,ou=people," + base, "uid=bob,ou=people," + base}) {
+		t.Fatalf("got %v", got)
+	}
+	t.Logf("a Nextcloud filter of 500 groups is %d bytes", len(f))
+}
+
+// TestRequireTLS: with RequireTLS, a password is refused on a clear
+// connection with confidentialityRequired, and accepted after StartTLS.
+func TestRequireTLS(t *testing.T) {
+	cert, pool, _ := selfSigned(t)
+	w := newWorld(t, ldap.Config{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, RequireTLS: true})
+	c := w.conn()
+	for _, dn := range []string{nextcloudDN, "uid=alice,ou=people," + base} {
+		err := c.Bind(dn, servicePW)
+		if code(err) != goldap.LDAPResultConfidentialityRequired || !strings.Contains(err.Error(), "StartTLS") {
+			t.Errorf("clear bind as %s: %v", dn, err)
+		}
+	}
+	// Anonymous binds carry no password.
+	if err := c.UnauthenticatedBind(""); err != nil {
+		t.Errorf("anonymous bind: %v", err)
+	}
+	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind(nextcloudDN, servicePW); err != nil {
+		t.Fatalf("bind after StartTLS: %v", err)
+	}
+	// Another connection is still in clear.
+	if err := w.conn().Bind(nextcloudDN, servicePW); code(err) != goldap.LDAPResultConfidentialityRequired {
+		t.Errorf("other clear connection: %v", err)
+	}
+
+	// ldapsearch without -ZZ says why.
+	out, err := exec.Command("ldapsearch", "-x", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW, "-b", base, "(uid=bob)").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Confidentiality required (13)") {
+		t.Fatalf("ldapsearch in clear: %v\n%s", err, out)
+	}
+}
+
+// TestRequireTLSWithLDAPS: every LDAPS connection is encrypted.
+func TestRequireTLSWithLDAPS(t *testing.T) {
+	cert, pool, _ := selfSigned(t)
+	w := newWorld(t, ldap.Config{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, LDAPS: true, RequireTLS: true})
+	var c *goldap.Conn
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c, err = goldap.DialURL("ldaps://"+w.addr, goldap.DialWithTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(nextcloudDN, servicePW); err != nil {
+		t.Fatalf("bind over LDAPS: %v", err)
+	}
+}
+
+// TestBindFailuresAcrossNodes: two nodes on one database share each
+// account's budget of wrong passwords.
+func TestBindFailuresAcrossNodes(t *testing.T) {
+	w := newWorld(t, ldap.Config{BindFailures: 4, BindWindow: time.Minute})
+	cfg := func() ldap.Config {
+		return ldap.Config{BindFailures: 4, BindWindow: time.Minute, Limits: ratelimit.Shared(w.db, nil)}
+	}
+	nodes := []string{w.node(cfg()), w.node(cfg())}
+	for i := range 4 {
+		c, err := goldap.DialURL("ldap://" + nodes[i%2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Bind("uid=bob,ou=people,"+base, "wrong")
+		c.Close()
+	}
+	for _, addr := range nodes {
+		c, err := goldap.DialURL("ldap://" + addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Bind("uid=bob,ou=people,"+base, memberPW)
+		c.Close()
+		if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "too many") {
+			t.Errorf("node %s after four failures spread over two nodes: %v", addr, err)
+		}
 	}
 }

@@ -70,7 +70,7 @@ func NewProvider(st *Store, issuer string, tokenRate int, log *slog.Logger) (*Pr
 		return nil, fmt.Errorf("openid: %w", err)
 	}
 	u, _ := url.Parse(issuer)
-	return &Provider{st: st, op: p, limiter: ratelimit.NewBuckets(tokenRate, st.Now), log: log,
+	return &Provider{st: st, op: p, limiter: st.Limits.Buckets("oidc-token", tokenRate, st.Now), log: log,
 		issuer: strings.TrimRight(issuer, "/"), secure: u != nil && u.Scheme == "https"}, nil
 }
 

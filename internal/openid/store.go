@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pelote/internal/identity"
+	"pelote/internal/ratelimit"
 	"pelote/internal/secret"
 	"pelote/internal/store"
 )
@@ -51,6 +52,9 @@ type Store struct {
 	Life Lifetimes
 	// Queue carries back-channel logout notifications; nil sends none.
 	Queue Enqueuer
+	// Limits counts the token endpoint's rate with the other nodes; nil
+	// counts on this node alone.
+	Limits *ratelimit.Limits
 	// Issuer is the provider's public URL, for tokens signed outside op.
 	Issuer string
 

@@ -134,16 +134,26 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
 		}
-		login := "/login?next=" + url.QueryEscape(u.String())
-		if s.opts.PublicURL != nil {
-			login = strings.TrimRight(s.opts.PublicURL.String(), "/") + login
-		}
-		http.Redirect(w, r, login, http.StatusFound)
+		http.Redirect(w, r, s.publicLink("/login?next="+url.QueryEscape(u.String())), http.StatusFound)
 		return
 	}
 	if len(groups) > 0 && !slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(a.Groups, g) }) {
 		s.log.Info("forward auth refused", "request_id", reqID(r), "host", u.Hostname(), "account_id", a.ID)
 		http.Error(w, "your account may not use "+u.Hostname(), http.StatusForbidden)
+		return
+	}
+	// A group's second-factor rule holds here as at OpenID sign-in: the
+	// session may predate the rule, so it is checked at every request.
+	totp, err := s.ids.TOTPStatus(r.Context(), a.ID)
+	if err != nil {
+		s.log.Error("forward auth", "request_id", reqID(r), "err", err)
+		http.Error(w, "internal error; request id "+reqID(r), http.StatusInternalServerError)
+		return
+	}
+	if totp.Required && !totp.Enabled {
+		s.log.Info("forward auth refused: two-step verification required", "request_id", reqID(r), "account_id", a.ID)
+		lang := s.lang(r, &visit{account: a})
+		http.Error(w, s.cat.T(lang, "forward.totp_required", s.publicLink("/account/totp")), http.StatusForbidden)
 		return
 	}
 	h := w.Header()

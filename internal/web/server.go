@@ -67,6 +67,9 @@ type Options struct {
 	// AuthorizeRate bounds the OpenID authorization requests one client
 	// address starts per second (bursts of twice that); 0 for the default.
 	AuthorizeRate int
+	// Limits counts failed logins, sign-ups, mails and request rates with
+	// the other nodes sharing the database; nil counts on this node alone.
+	Limits *ratelimit.Limits
 	// Notify is the notifier behind /admin/notify and /api/alertmanager,
 	// nil to serve neither; ReloadStatus tells of a refused reload.
 	Notify       Notifications
@@ -125,17 +128,17 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 	if opts.OIDC != nil {
 		opts.OIDC.Page = func(w http.ResponseWriter, r *http.Request, status int, key string) { s.errorPage(w, r, status, key) }
 	}
-	s.failedByAccount = ratelimit.NewFailures(opts.LoginPerAccount, opts.LoginWindow, s.clock)
-	s.failedByAddress = ratelimit.NewFailures(opts.LoginPerAddress, opts.LoginWindow, s.clock)
+	s.failedByAccount = opts.Limits.Failures("login-account", opts.LoginPerAccount, opts.LoginWindow, s.clock)
+	s.failedByAddress = opts.Limits.Failures("login-address", opts.LoginPerAddress, opts.LoginWindow, s.clock)
 	if opts.SignUpsPerHour < 1 {
 		opts.SignUpsPerHour = 30
 	}
-	s.signUps = ratelimit.NewFailures(opts.SignUpsPerHour, time.Hour, s.clock)
-	s.mailedTo = ratelimit.NewFailures(mailsPerAccountHour, time.Hour, s.clock)
+	s.signUps = opts.Limits.Failures("signup-hour", opts.SignUpsPerHour, time.Hour, s.clock)
+	s.mailedTo = opts.Limits.Failures("mail-account", mailsPerAccountHour, time.Hour, s.clock)
 	if opts.AuthorizeRate < 1 {
 		opts.AuthorizeRate = authorizePerSecond
 	}
-	s.authorizations = ratelimit.NewBuckets(opts.AuthorizeRate, s.clock)
+	s.authorizations = opts.Limits.Buckets("oidc-authorize", opts.AuthorizeRate, s.clock)
 	s.secure = opts.PublicURL != nil && opts.PublicURL.Scheme == "https"
 	s.cookie = "pelote_session"
 	if s.secure {
