@@ -360,6 +360,12 @@ func (s *Store) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequ
 // The grant's transaction already spent the code; this only catches a
 // request that got here without a grant.
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	if st := stateOf(ctx); st != nil && st.spent == id {
+		// This very request's grant spent the code, in a commit that may
+		// still be on its way to disk: the provider answers only once it
+		// is there.
+		return nil
+	}
 	var grant, used int64
 	err := s.db.QueryRow(ctx, `SELECT COALESCE(grant_id, 0), code_used_at FROM oidc_auth_requests WHERE id = ?`, id).Scan(&grant, &used)
 	if err == nil && grant != 0 && used != 0 {

@@ -137,7 +137,47 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	if browser {
 		w = &pageOnError{ResponseWriter: w, r: r, p: p}
 	}
+	if r.URL.Path == "/oauth/token" {
+		w = &durableWriter{ResponseWriter: w, st: stateOf(ctx), log: p.log}
+	}
 	p.op.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// durableWriter holds the token endpoint's answer until the grant's writes
+// are on disk (they are committed while the tokens are signed); if the
+// commit failed, the tokens exist nowhere and the client gets an error
+// instead of them.
+type durableWriter struct {
+	http.ResponseWriter
+	st      *reqState
+	log     *slog.Logger
+	checked bool
+	failed  bool
+}
+
+func (w *durableWriter) check() {
+	if w.checked {
+		return
+	}
+	w.checked = true
+	if err := w.st.waitDurable(); err != nil {
+		w.failed = true
+		w.log.Error("oidc token: grant not committed", "err", err)
+		writeOAuthError(w.ResponseWriter, http.StatusInternalServerError, "server_error", "the grant could not be stored; try again")
+	}
+}
+
+func (w *durableWriter) WriteHeader(status int) {
+	if w.check(); !w.failed {
+		w.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (w *durableWriter) Write(b []byte) (int, error) {
+	if w.check(); w.failed {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // browserEndpoint tells the endpoints people's browsers visit, whose

@@ -40,6 +40,23 @@ type reqState struct {
 	// requestURI is set when the request named a request_uri, which
 	// Pelote does not fetch.
 	requestURI bool
+	// durable are the grant writes of this request still being committed:
+	// the token endpoint signs meanwhile and answers once they are on disk
+	// (see store.InGroupTxEarly and durableWriter).
+	durable []func() error
+	// spent is the authorization request whose code this request's grant
+	// spent, in the grant's own transaction.
+	spent string
+}
+
+// waitDurable waits for the request's grant writes to be on disk.
+func (st *reqState) waitDurable() error {
+	var errs []error
+	for _, d := range st.durable {
+		errs = append(errs, d())
+	}
+	st.durable = nil
+	return errors.Join(errs...)
 }
 
 func stateOf(ctx context.Context) *reqState {

@@ -51,7 +51,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 		return randomID(16), exp, nil
 	case *AuthRequest:
 		var id string
-		err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
+		err := s.grantTx(ctx, func(tx *store.Tx) error {
 			grant, err := s.grantFrom(ctx, tx, r)
 			if err != nil {
 				return err
@@ -71,8 +71,8 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	exp := now.Add(s.Life.AccessToken)
 	var accessID, refresh string
 	var reused int64
-	// Grants share their commits: see store.InGroupTx.
-	err := s.db.InGroupTx(ctx, func(tx *store.Tx) error {
+	// Grants share their commits: see grantTx.
+	err := s.grantTx(ctx, func(tx *store.Tx) error {
 		var grant int64
 		var scopes []string
 		switch r := req.(type) {
@@ -118,6 +118,23 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	return accessID, refresh, exp, nil
 }
 
+// grantTx runs a grant's writes in a shared commit (store.InGroupTx). In a
+// provider request it returns before the commit is on disk, so the ID
+// token is signed while SQLite syncs; the provider holds the answer until
+// the writes are durable (see reqState.durable).
+func (s *Store) grantTx(ctx context.Context, fn func(*store.Tx) error) error {
+	st := stateOf(ctx)
+	if st == nil {
+		return s.db.InGroupTx(ctx, fn)
+	}
+	durable, err := s.db.InGroupTxEarly(ctx, fn)
+	if err != nil {
+		return err
+	}
+	st.durable = append(st.durable, durable)
+	return nil
+}
+
 var errRefreshReused = oidc.ErrInvalidGrant().WithDescription("refresh token already used; the grant is revoked")
 
 // grantFrom creates the grant of a code's first exchange. A request that
@@ -149,6 +166,9 @@ func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest) (in
 		}
 		// Revoked after this transaction, which rolls back.
 		return 0, codeReused{grant: first}
+	}
+	if st := stateOf(ctx); st != nil {
+		st.spent = r.ID
 	}
 	return id, nil
 }

@@ -11,8 +11,11 @@ const maxGroup = 64
 
 // groupItem is one caller's share of a group transaction.
 type groupItem struct {
-	ctx  context.Context
-	fn   func(*Tx) error
+	ctx context.Context
+	fn  func(*Tx) error
+	// ran, when not nil, hears fn's own outcome as soon as its savepoint
+	// is released, before the commit (see InGroupTxEarly).
+	ran  chan error
 	done chan error
 }
 
@@ -52,6 +55,53 @@ func (db *DB) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
 		})
 	}
 	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if err := db.queueGroup(ctx, it); err != nil {
+		return err
+	}
+	// Once queued, the item is always answered: its writes may already be
+	// committed, and the caller must not believe otherwise.
+	return <-it.done
+}
+
+// InGroupTxEarly is InGroupTx for a caller with work to do while the
+// commit is written: it returns as soon as fn's writes are in the group's
+// transaction, with durable, which waits for the commit and tells whether
+// those writes are on disk. An error from fn is returned at once (its
+// writes are rolled back) and durable is nil. The caller must call durable
+// before it lets anyone act on the writes: a token endpoint signs while
+// SQLite syncs, then answers only once durable returned nil.
+func (db *DB) InGroupTxEarly(ctx context.Context, fn func(*Tx) error) (durable func() error, err error) {
+	if db.group == nil {
+		if err := db.InGroupTx(ctx, fn); err != nil {
+			return nil, err
+		}
+		return func() error { return nil }, nil
+	}
+	it := &groupItem{ctx: ctx, fn: fn, ran: make(chan error, 1), done: make(chan error, 1)}
+	if err := db.queueGroup(ctx, it); err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-it.ran:
+		if err != nil {
+			return nil, err
+		}
+	case err := <-it.done:
+		// Answered without running (cancelled, or the batch could not
+		// begin).
+		return nil, err
+	}
+	var once sync.Once
+	var result error
+	return func() error {
+		once.Do(func() { result = <-it.done })
+		return result
+	}, nil
+}
+
+// queueGroup hands it to the committer, starting it on first use.
+func (db *DB) queueGroup(ctx context.Context, it *groupItem) error {
+	g := db.group
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
@@ -64,13 +114,11 @@ func (db *DB) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
 	select {
 	case g.queue <- it:
 		g.mu.RUnlock()
+		return nil
 	case <-ctx.Done():
 		g.mu.RUnlock()
 		return ctx.Err()
 	}
-	// Once queued, the item is always answered: its writes may already be
-	// committed, and the caller must not believe otherwise.
-	return <-it.done
 }
 
 func (db *DB) commitGroups() {
@@ -123,6 +171,9 @@ func (db *DB) runGroup(batch []*groupItem) {
 		hooks := len(t.after)
 		if errs[i] = db.runSavepoint(t, it); errs[i] != nil {
 			t.after = t.after[:hooks] // rolled back: its hooks go too
+		}
+		if it.ran != nil {
+			it.ran <- errs[i]
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -140,3 +140,44 @@ func TestAfterCommit(t *testing.T) {
 		})
 	}
 }
+
+// InGroupTxEarly returns once the caller's writes are in the transaction;
+// durable then says whether they reached the disk. A failing fn is told at
+// once and leaves nothing.
+func TestGroupTxEarly(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	durable, err := db.InGroupTxEarly(ctx, func(tx *store.Tx) error { return insertLease(ctx, tx, "early") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := durable(); err != nil {
+		t.Fatalf("durable: %v", err)
+	}
+	if err := durable(); err != nil {
+		t.Fatalf("durable, asked again: %v", err)
+	}
+	var n int
+	db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'early'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d rows after durable", n)
+	}
+	boom := errors.New("boom")
+	d2, err := db.InGroupTxEarly(ctx, func(tx *store.Tx) error {
+		if err := insertLease(ctx, tx, "failed"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || d2 != nil {
+		t.Fatalf("a failing fn: %v, durable %v", err, d2 != nil)
+	}
+	// The committer goes on, and the failed writes are not there.
+	if err := db.InGroupTx(ctx, func(tx *store.Tx) error { return insertLease(ctx, tx, "after") }); err != nil {
+		t.Fatal(err)
+	}
+	db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'failed'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("the failed fn's writes were committed")
+	}
+}
