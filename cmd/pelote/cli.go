@@ -128,6 +128,12 @@ listing commands take --json. Run "pelote COMMAND -h" for its flags.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// What the CLI prints comes partly from the database: nothing in it
+	// may drive the terminal (see termSafe).
+	safeOut, safeErr := newTermSafe(stdout), newTermSafe(stderr)
+	defer safeOut.Flush()
+	defer safeErr.Flush()
+	stdout, stderr = safeOut, safeErr
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"pelote/internal/store"
 )
@@ -28,9 +27,12 @@ const appPasswordLen = 20
 // CreateAppPassword makes a named app password for the account and
 // returns it in groups of five, the only time it is shown.
 func (s *Store) CreateAppPassword(ctx context.Context, accountID int64, name string) (AppPassword, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' }) {
-		return AppPassword{}, "", &InvalidError{Field: "app_password", Reason: "name it with 1 to 64 printable characters (e.g. Thunderbird at home)"}
+	name, err := CheckText("app_password", name, 64, false)
+	if err == nil && name == "" {
+		err = &InvalidError{Field: "app_password", Reason: "name it with 1 to 64 printable characters (e.g. Thunderbird at home)"}
+	}
+	if err != nil {
+		return AppPassword{}, "", err
 	}
 	chars, err := s.recoveryChars(appPasswordLen)
 	if err != nil {

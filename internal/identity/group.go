@@ -30,9 +30,9 @@ func (s *Store) CreateGroup(ctx context.Context, name, description string) (Grou
 	if err != nil {
 		return Group{}, fmt.Errorf("identity: create group: %w", err)
 	}
-	d, err := checkDisplayName(description)
+	d, err := CheckText("description", description, 128, false)
 	if err != nil {
-		return Group{}, fmt.Errorf("identity: create group: %w", invalid("description", "must be one line of at most 128 characters"))
+		return Group{}, fmt.Errorf("identity: create group: %w", err)
 	}
 	g := Group{Name: n, Description: d, CreatedAt: unix(s.now())}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -150,6 +150,10 @@ func (s *Store) importGroup(ctx context.Context, tx *store.Tx, g ImportGroup, id
 		problem(g.Line, "group %s: %v", g.Name, err)
 		return nil
 	}
+	if g.Description, err = CheckText("description", g.Description, 128, false); err != nil {
+		problem(g.Line, "group %s: %v", name, err)
+		return nil
+	}
 	gid, fresh := made[name]
 	if !fresh {
 		err = tx.QueryRow(ctx, `SELECT id FROM account_groups WHERE name = ?`, name).Scan(&gid)

@@ -27,6 +27,9 @@ var ErrVerificationInvalid = errors.New("this verification link is not valid any
 // VerificationTTL is how long a newcomer has to confirm the address.
 const VerificationTTL = 48 * time.Hour
 
+// maxInvitationNote bounds the note administrators keep with an invitation.
+const maxInvitationNote = 200
+
 // CreateInvitation makes a single-use sign-up link valid for ttl; whoever
 // uses it joins groups.
 func (s *Store) CreateInvitation(ctx context.Context, groups []string, ttl time.Duration, note string) (string, error) {
@@ -43,6 +46,10 @@ func (s *Store) CreateInvitation(ctx context.Context, groups []string, ttl time.
 	}
 	if ttl <= 0 || ttl > 90*24*time.Hour {
 		return "", invalid("ttl", "must be between a minute and 90 days")
+	}
+	note, err := CheckText("invitation_note", note, maxInvitationNote, false)
+	if err != nil {
+		return "", err
 	}
 	token, hash, err := s.newToken()
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // nameRE is the shape of usernames, profile, group and service names: what
@@ -43,14 +42,8 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// checkDisplayName bounds a free-text name.
-func checkDisplayName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 128 || strings.ContainsAny(s, "\x00\r\n") {
-		return "", invalid("display_name", "must be one line of at most 128 characters")
-	}
-	return s, nil
-}
+// checkDisplayName bounds a free-text name (see CheckText).
+func checkDisplayName(s string) (string, error) { return CheckText("display_name", s, 128, false) }
 
 // localeRE accepts "fr" or "pt-BR"; which locales exist is the UI's business.
 var localeRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z]{2})?$`)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"pelote/internal/store"
 )
@@ -30,9 +29,9 @@ const maxReason = 2000
 // it returns the verification token to mail to them. An address another
 // account has gives ErrEmailTaken, and that account.
 func (s *Store) SignUp(ctx context.Context, n NewAccount, o SignUpOptions) (Account, string, error) {
-	o.Reason = strings.TrimSpace(o.Reason)
-	if !utf8.ValidString(o.Reason) || utf8.RuneCountInString(o.Reason) > maxReason || strings.ContainsRune(o.Reason, 0) {
-		return Account{}, "", invalid("reason", fmt.Sprintf("must be at most %d characters", maxReason))
+	var err error
+	if o.Reason, err = CheckText("reason", o.Reason, maxReason, true); err != nil {
+		return Account{}, "", err
 	}
 	return s.signUp(ctx, n, o, nil, nil)
 }
