@@ -107,8 +107,8 @@ func (c *cli) userShow(args []string) error {
 			}{a, profiles})
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
-			a.Username, a.DisplayName, a.Email, a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
+		fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nemail confirmed\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
+			a.Username, a.DisplayName, a.Email, emailState(a), a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
 		for _, p := range profiles {
 			fmt.Fprintf(tw, "profile\t%s on %s (%s)\n", p.Name, p.Service, p.State)
 		}
@@ -171,4 +171,19 @@ func (c *cli) userTOTPReset(args []string) error {
 		fmt.Fprintf(c.stdout, "two-step verification of %s is reset\n", strings.ToLower(pos[0]))
 		return nil
 	})
+}
+
+// emailState says whether and how the address was confirmed: only a
+// confirmed one is asserted to applications (email_verified).
+func emailState(a identity.Account) string {
+	if !a.EmailConfirmed() {
+		return "no (applications are told it is not verified)"
+	}
+	how := map[identity.Confirmation]string{
+		identity.ConfirmedLink:   "by a link mailed to it",
+		identity.ConfirmedSignUp: "at sign-up, by the link mailed to it",
+		identity.ConfirmedAdmin:  "entered by an administrator",
+		identity.ConfirmedImport: "brought by an import",
+	}[a.EmailConfirmedBy]
+	return fmt.Sprintf("yes, %s, %s", how, a.EmailConfirmedAt.Format("2006-01-02 15:04 UTC"))
 }

@@ -32,6 +32,11 @@ type Account struct {
 	State       State     `json:"state"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// EmailConfirmedBy says how the address was confirmed, empty while it
+	// is not (applications are then told email_verified false), and
+	// EmailConfirmedAt when.
+	EmailConfirmedBy Confirmation `json:"email_confirmed_by"`
+	EmailConfirmedAt time.Time    `json:"email_confirmed_at,omitzero"`
 	// Groups are the account's group names, filled by the calls that say so.
 	Groups []string `json:"groups,omitempty"`
 }
@@ -48,13 +53,17 @@ type NewAccount struct {
 	Admin bool
 }
 
-const accountCols = `id, username, email, display_name, locale, state, created_at, updated_at`
+const accountCols = `id, username, email, display_name, locale, state, created_at, updated_at, email_confirmed_by, email_confirmed_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) { return scanAccountWith(row) }
+
+// scanAccountWith scans accountCols followed by extra columns.
+func scanAccountWith(row interface{ Scan(...any) error }, extra ...any) (Account, error) {
 	var a Account
-	var created, updated int64
-	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated)
-	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
+	var created, updated, confirmed int64
+	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated,
+		&a.EmailConfirmedBy, &confirmed}, extra...)...)
+	a.CreatedAt, a.UpdatedAt, a.EmailConfirmedAt = unix(created), unix(updated), unixTime(confirmed)
 	return a, err
 }
 
@@ -103,21 +112,25 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, error
 	var a Account
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		a, err = insertAccount(ctx, tx, n, hash, s.now())
+		// An administrator typed the address: they vouch for it.
+		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin)
 		return err
 	})
 	return a, err
 }
 
-func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash string, now int64) (Account, error) {
+// insertAccount stores a validated account whose address is confirmed
+// how (Unconfirmed: not yet).
+func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash string, now int64, how Confirmation) (Account, error) {
 	// Looked up first to name the taken field; the unique indexes still
 	// decide under a race.
 	if err := accountConflict(ctx, q, n); err != nil {
 		return Account{}, err
 	}
-	row := q.QueryRow(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, locale, state, created_at, updated_at, password_changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+accountCols,
-		n.Username, n.Email, n.DisplayName, hash, n.Locale, n.State, now, now, now)
+	row := q.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
+		password_changed_at, email_confirmed_by, email_confirmed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+accountCols,
+		n.Username, n.Email, EmailKey(n.Email), n.DisplayName, hash, n.Locale, n.State, now, now, now, how, confirmedAt(how, now))
 	a, err := scanAccount(row)
 	if err != nil {
 		if store.IsUniqueViolation(err) {
@@ -139,7 +152,7 @@ func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
 	var byName, byEmail int
 	err := q.QueryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM accounts WHERE username = ?),
-		(SELECT COUNT(*) FROM accounts WHERE lower(email) = lower(?))`, n.Username, n.Email).Scan(&byName, &byEmail)
+		(SELECT COUNT(*) FROM accounts WHERE email_key = ?)`, n.Username, EmailKey(n.Email)).Scan(&byName, &byEmail)
 	switch {
 	case err != nil:
 		return fmt.Errorf("identity: check account %q: %w", n.Username, err)
@@ -259,9 +272,20 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) (A
 	if err := errors.Join(errs...); err != nil {
 		return Account{}, fmt.Errorf("identity: update account: %w", err)
 	}
+	var key *string
+	if u.Email != nil {
+		k := EmailKey(*u.Email)
+		key = &k
+	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE accounts SET email = COALESCE(?, email), display_name = COALESCE(?, display_name),
-			locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`, u.Email, u.DisplayName, u.Locale, s.now(), id)
+		// A new address set here was checked by nobody: it is unconfirmed
+		// until a link mailed to it is opened. The same address in
+		// another case stays what it was.
+		res, err := tx.Exec(ctx, `UPDATE accounts SET email = COALESCE(?, email),
+			email_confirmed_by = CASE WHEN email_key = COALESCE(?, email_key) THEN email_confirmed_by ELSE '' END,
+			email_confirmed_at = CASE WHEN email_key = COALESCE(?, email_key) THEN email_confirmed_at ELSE 0 END,
+			email_key = COALESCE(?, email_key), display_name = COALESCE(?, display_name),
+			locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`, u.Email, key, key, key, u.DisplayName, u.Locale, s.now(), id)
 		if err != nil {
 			if store.IsUniqueViolation(err) {
 				return fmt.Errorf("identity: e-mail address %q is used by another account: %w", *u.Email, store.ErrConflict)

@@ -108,7 +108,7 @@ func (s *Store) AuthenticateAppPassword(ctx context.Context, username, secret st
 		return Account{}, ErrBadCredentials
 	}
 	var id, used int64
-	a, err := scanAccountWith(s.db.QueryRow(ctx, `SELECT a.id, a.username, a.email, a.display_name, a.locale, a.state, a.created_at, a.updated_at, p.id, p.last_used_at
+	a, err := scanAccountWith(s.db.QueryRow(ctx, `SELECT `+prefixed("a.", accountCols)+`, p.id, p.last_used_at
 		FROM app_passwords p JOIN accounts a ON a.id = p.account_id WHERE a.username = ? AND p.hash = ?`, name, hashToken(norm)), &id, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, ErrBadCredentials
@@ -126,13 +126,4 @@ func (s *Store) AuthenticateAppPassword(ctx context.Context, username, secret st
 		_, _ = s.db.Exec(ctx, `UPDATE app_passwords SET last_used_at = ? WHERE id = ?`, now, id)
 	}
 	return a, nil
-}
-
-// scanAccountWith scans accountCols followed by extra columns.
-func scanAccountWith(row interface{ Scan(...any) error }, extra ...any) (Account, error) {
-	var a Account
-	var created, updated int64
-	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated}, extra...)...)
-	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
-	return a, err
 }

@@ -21,7 +21,7 @@ func (s *Store) RequestEmailChange(ctx context.Context, accountID int64, email s
 		return "", err
 	}
 	var taken int
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE lower(email) = lower(?) AND id <> ?`, email, accountID).Scan(&taken); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE email_key = ? AND id <> ?`, EmailKey(email), accountID).Scan(&taken); err != nil {
 		return "", fmt.Errorf("identity: e-mail change: %w", err)
 	}
 	if taken > 0 {
@@ -52,7 +52,9 @@ func (s *Store) ConfirmEmailChange(ctx context.Context, token string) (Account, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET email = ?, updated_at = ? WHERE id = ?`, email, s.now(), id); err != nil {
+		// Opening the link proves the mailbox is the member's.
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET email = ?, email_key = ?, email_confirmed_by = 'link', email_confirmed_at = ?, updated_at = ? WHERE id = ?`,
+			email, EmailKey(email), s.now(), s.now(), id); err != nil {
 			if store.IsUniqueViolation(err) {
 				return fmt.Errorf("identity: e-mail %q is taken: %w", email, store.ErrConflict)
 			}

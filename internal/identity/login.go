@@ -17,10 +17,7 @@ import (
 func (s *Store) Authenticate(ctx context.Context, username, password string) (Account, error) {
 	name := strings.ToLower(strings.TrimSpace(username))
 	var hash string
-	var a Account
-	var created, updated int64
-	err := s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name).
-		Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated, &hash)
+	a, err := scanAccountWith(s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name), &hash)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash == "") {
 		_, _, _ = s.hasher.Verify(ctx, password, s.dummy(ctx))
 		return Account{}, ErrBadCredentials
@@ -28,7 +25,6 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Ac
 	if err != nil {
 		return Account{}, fmt.Errorf("identity: authenticate: %w", err)
 	}
-	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
 	ok, rehash, err := s.hasher.verifyAny(ctx, password, hash)
 	if err != nil {
 		return Account{}, fmt.Errorf("identity: authenticate %q: %w", name, err)

@@ -4,6 +4,8 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // nameRE is the shape of usernames, profile, group and service names: what
@@ -22,9 +24,11 @@ func NormalizeName(field, s string) (string, error) {
 	return n, nil
 }
 
-// NormalizeEmail checks that s is one bare address (no display name).
+// NormalizeEmail checks that s is one bare address (no display name) and
+// returns it in NFC, the form it is stored in (see EmailKey for the form
+// it is compared in).
 func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s = norm.NFC.String(strings.TrimSpace(s))
 	if s == "" {
 		return "", invalid("email", "must not be empty")
 	}

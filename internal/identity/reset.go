@@ -22,11 +22,12 @@ var ErrResetInvalid = errors.New("this link is not valid any more: ask for a new
 // username or e-mail address is login. found is false when there is none:
 // the caller answers the same either way, so the form reveals nothing.
 func (s *Store) RequestPasswordReset(ctx context.Context, login string) (token string, a Account, found bool, err error) {
-	login = strings.ToLower(strings.TrimSpace(login))
+	login = strings.TrimSpace(login)
 	if login == "" || len(login) > 254 {
 		return "", Account{}, false, nil
 	}
-	a, err = scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE (username = ? OR lower(email) = ?) AND state = 'active'`, login, login))
+	a, err = scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE (username = ? OR email_key = ?) AND state = 'active'`,
+		strings.ToLower(login), EmailKey(login)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", Account{}, false, nil
 	}

@@ -46,7 +46,7 @@ func (s *Store) signUp(ctx context.Context, n NewAccount, o SignUpOptions, befor
 	if !errors.Is(err, ErrEmailTaken) {
 		return a, token, err
 	}
-	owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE lower(email) = lower(?)`, strings.TrimSpace(n.Email)))
+	owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE email_key = ?`, EmailKey(strings.TrimSpace(n.Email))))
 	if lerr != nil {
 		// Gone since: an ordinary conflict, nobody to tell.
 		return Account{}, "", fmt.Errorf("identity: e-mail address %q: %w", n.Email, store.ErrConflict)
@@ -77,7 +77,7 @@ func (s *Store) createSignUp(ctx context.Context, n NewAccount, o SignUpOptions,
 				return err
 			}
 		}
-		if a, err = insertAccount(ctx, tx, n, hash, s.now()); err != nil {
+		if a, err = insertAccount(ctx, tx, n, hash, s.now(), Unconfirmed); err != nil {
 			return err
 		}
 		if after != nil {
@@ -126,6 +126,10 @@ func (s *Store) VerifyEmail(ctx context.Context, token string) (a Account, await
 				return err
 			}
 		}
+		// Opening the link proves the mailbox is the newcomer's.
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET email_confirmed_by = 'signup', email_confirmed_at = ? WHERE id = ?`, s.now(), id); err != nil {
+			return err
+		}
 		if !awaiting {
 			if _, err := tx.Exec(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? AND state = 'pending'`, s.now(), id); err != nil {
 				return err
@@ -160,13 +164,10 @@ func (s *Store) SignUps(ctx context.Context) ([]SignUpRequest, error) {
 	for rows.Next() {
 		var r SignUpRequest
 		var created, verified int64
-		var a Account
-		var acreated, aupdated int64
-		if err := rows.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &acreated, &aupdated,
-			&r.Moderated, &r.Reason, &created, &verified); err != nil {
+		a, err := scanAccountWith(rows, &r.Moderated, &r.Reason, &created, &verified)
+		if err != nil {
 			return nil, err
 		}
-		a.CreatedAt, a.UpdatedAt = unix(acreated), unix(aupdated)
 		r.Account, r.CreatedAt, r.Verified = a, unix(created), verified != 0
 		out = append(out, r)
 	}

@@ -20,7 +20,9 @@ import (
 var migrations embed.FS
 
 // Migrations are the identity tables, for store.DB.Migrate.
-func Migrations() store.Migrations { return store.Migrations{Owner: "identity", FS: migrations} }
+func Migrations() store.Migrations {
+	return store.Migrations{Owner: "identity", FS: migrations, Code: []store.CodeMigration{emailKeyMigration}}
+}
 
 // Store is the SQL implementation of accounts, profiles, groups, sessions and
 // setup links, on either engine.
