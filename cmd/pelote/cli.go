@@ -271,6 +271,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	st := openid.NewStore(db, ids, keys, log)
 	st.Queue = queue.New(db, log)
 	ids.SessionsEnded = st.SessionsEnded
+	ids.PasswordChanged = st.RevokeAccountGrants
 	return cfg, db, ids, nil
 }
 

@@ -125,5 +125,5 @@ func (s *Store) SetPasswordHash(ctx context.Context, username, encoded string) e
 	if _, _, _, err := parsePHC(encoded); err != nil && !validLegacy(encoded) {
 		return &InvalidError{Field: "password_hash", Reason: "not a hash Pelote can check (bcrypt, {SSHA}, {SSHA256}, {SSHA512}, {CRYPT}$5$ or $6$, argon2id)"}
 	}
-	return s.setHash(ctx, username, encoded, 0)
+	return s.setHash(ctx, username, encoded, 0, nil)
 }

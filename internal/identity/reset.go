@@ -83,14 +83,12 @@ func (s *Store) ResetPassword(ctx context.Context, token, password string) (Acco
 			}
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM password_resets WHERE account_id = ? AND used_at = 0`, id); err != nil {
-			return err
-		}
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`, hash, s.now(), s.now(), id); err != nil {
 			return err
 		}
-		_, err = s.endSessions(ctx, tx, `account_id = ?`, id)
-		return err
+		// Whoever asked for the link may not be the member: nothing the
+		// old password gave survives, and no app password is kept.
+		return s.revokeCredentials(ctx, tx, id, `account_id = ?`, []any{id}, nil)
 	})
 	return a, err
 }

@@ -121,7 +121,15 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, v *visi
 		s.accountPage(w, r, v, p, http.StatusTooManyRequests)
 		return
 	}
-	err := s.ids.ChangePassword(r.Context(), v.account.Username, r.PostFormValue("current_password"), next, v.session.ID)
+	// The app passwords ticked on the form survive the change; the others
+	// stop working with the old password.
+	var keep []int64
+	for _, k := range r.PostForm["keep_app_password"] {
+		if id, err := strconv.ParseInt(k, 10, 64); err == nil {
+			keep = append(keep, id)
+		}
+	}
+	err := s.ids.ChangePassword(r.Context(), v.account.Username, r.PostFormValue("current_password"), next, v.session.ID, keep)
 	if err != nil {
 		if isBadCredentials(err) {
 			s.failedByAccount.Fail(v.account.Username)

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func newRPWorld(t *testing.T, configure ...func(*store.DB, *Options)) *rpWorld {
 	st.Queue = jobs
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
 	ids.SessionsEnded = st.SessionsEnded
-	// ids.PasswordChanged = st.RevokeAccountGrants
+	ids.PasswordChanged = st.RevokeAccountGrants
 	if err := st.MaintainKeys(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +178,24 @@ func (w *rpWorld) userinfo(tok *oauth2.Token) (map[string]any, error) {
 	return claims, info.Claims(&claims)
 }
 
+// deliverLogouts runs the queued back-channel logouts and returns the
+// logout tokens the relying party received.
+func (w *rpWorld) deliverLogouts() []string {
+	w.t.Helper()
+	if _, err := w.jobs.RunOnce(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+	var got []string
+	for {
+		select {
+		case tok := <-w.logouts:
+			got = append(got, tok)
+		default:
+			return got
+		}
+	}
+}
+
 // TestEmailVerifiedOnlyWhenConfirmed: an address an administrator entered
 // is vouched for; one a member typed without mail is not, and a relying
 // party is told so in the ID token and at userinfo.
@@ -197,4 +216,100 @@ func TestEmailVerifiedOnlyWhenConfirmed(t *testing.T) {
 	if err != nil || info["email_verified"] != false {
 		t.Fatalf("userinfo after a change without mail: %v %v", info, err)
 	}
+}
+
+// TestPasswordChangeSignsApplicationsOut: a new password ends the
+// applications' grants (refresh and access tokens stop) and signs them
+// out over the back-channel, once each; on their own change a member keeps
+// the app passwords they tick, and an administrator's reset keeps none.
+func TestPasswordChangeSignsApplicationsOut(t *testing.T) {
+	w := newRPWorld(t)
+	ctx := context.Background()
+	alice, err := w.ids.Account(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, phoneSecret, _ := w.ids.CreateAppPassword(ctx, alice.ID, "phone")
+	laptop, laptopSecret, _ := w.ids.CreateAppPassword(ctx, alice.ID, "laptop")
+
+	b := w.rpBrowser()
+	tok, claims := w.signIn(b, "correct horse battery")
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token")
+	}
+	tok, err = w.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh before the change: %v", err)
+	}
+	if len(w.deliverLogouts()) != 0 {
+		t.Fatal("logouts before any change")
+	}
+
+	expect(t, b.get("/account"), http.StatusOK, "Keep these app passwords",
+		`name="keep_app_password" value="`+strconv.FormatInt(laptop.ID, 10)+`"`)
+	expect(t, b.post("/account/password", url.Values{"current_password": {"correct horse battery"}, "new_password": {"a brand new secret"},
+		"new_password2": {"a brand new secret"}, "keep_app_password": {strconv.FormatInt(laptop.ID, 10)}}), http.StatusOK, "Your password is changed")
+	if _, err := w.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("the refresh token works after the password change")
+	}
+	if _, err := w.userinfo(tok); err == nil {
+		t.Error("the access token works after the password change")
+	}
+	logouts := w.deliverLogouts()
+	if len(logouts) != 1 {
+		t.Fatalf("%d logout tokens, want 1", len(logouts))
+	}
+	lt := w.logoutClaims(logouts[0])
+	if lt["sub"] != claims["sub"] || lt["sid"] != claims["sid"] {
+		t.Errorf("logout token %v for ID token %v", lt, claims)
+	}
+	if _, err := w.ids.AuthenticateAppPassword(ctx, "alice", laptopSecret); err != nil {
+		t.Errorf("the kept app password: %v", err)
+	}
+	if _, err := w.ids.AuthenticateAppPassword(ctx, "alice", phoneSecret); err == nil {
+		t.Error("the app password not kept still works")
+	}
+
+	// An administrator's reset: the application signed in from another
+	// browser is signed out with that browser's session, once.
+	other := w.rpBrowser()
+	tok2, claims2 := w.signIn(other, "a brand new secret")
+	if err := w.ids.SetPassword(ctx, "alice", "the admins chose this", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken}).Token(); err == nil {
+		t.Error("the refresh token works after an administrator's reset")
+	}
+	seen := 0
+	for _, raw := range w.deliverLogouts() {
+		if w.logoutClaims(raw)["sid"] == claims2["sid"] {
+			seen++
+		}
+	}
+	if seen != 1 {
+		t.Errorf("the other browser's application got %d logout tokens, want 1", seen)
+	}
+	if _, err := w.ids.AuthenticateAppPassword(ctx, "alice", laptopSecret); err == nil {
+		t.Error("an app password survives an administrator's reset")
+	}
+}
+
+// logoutClaims checks a logout token's signature with the provider's keys
+// and returns its claims.
+func (w *rpWorld) logoutClaims(raw string) map[string]any {
+	w.t.Helper()
+	v := w.provider.Verifier(&oidc.Config{ClientID: "notes", SkipExpiryCheck: true})
+	tok, err := v.Verify(context.Background(), raw)
+	if err != nil {
+		w.t.Fatalf("logout token: %v", err)
+	}
+	claims := map[string]any{}
+	if err := tok.Claims(&claims); err != nil {
+		w.t.Fatal(err)
+	}
+	events, _ := claims["events"].(map[string]any)
+	if _, ok := events["http://schemas.openid.net/event/backchannel-logout"]; !ok {
+		w.t.Fatalf("not a logout token: %v", claims)
+	}
+	return claims
 }
