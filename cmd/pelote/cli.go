@@ -77,6 +77,7 @@ Commands:
   user add NAME --email E [--admin] [--name N] [--locale L] --password-stdin
   user list [--search S] [--state S]     list accounts
   user show NAME                         one account with groups and profiles
+  user email NAME ADDRESS                set the address, vouched for by you (counts as confirmed)
   user disable|enable NAME               block or allow logins (ends sessions)
   user passwd NAME --password-stdin      set a new password (ends sessions)
   user passwd NAME --hash-stdin          keep a hash from another system (bcrypt, {SSHA}, {CRYPT}…)

@@ -247,9 +247,9 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// AccountUpdate changes the fields that are not nil.
+// AccountUpdate changes the fields that are not nil. The address is not
+// one of them: see ChangeEmail and SetEmail.
 type AccountUpdate struct {
-	Email       *string
 	DisplayName *string
 	Locale      *string
 }
@@ -257,10 +257,6 @@ type AccountUpdate struct {
 // UpdateAccount applies u to the account with id.
 func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) (Account, error) {
 	var errs []error
-	if u.Email != nil {
-		e, err := NormalizeEmail(*u.Email)
-		errs, u.Email = append(errs, err), &e
-	}
 	if u.DisplayName != nil {
 		d, err := checkDisplayName(*u.DisplayName)
 		errs, u.DisplayName = append(errs, err), &d
@@ -272,29 +268,12 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) (A
 	if err := errors.Join(errs...); err != nil {
 		return Account{}, fmt.Errorf("identity: update account: %w", err)
 	}
-	var key *string
-	if u.Email != nil {
-		k := EmailKey(*u.Email)
-		key = &k
-	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		// A new address set here was checked by nobody: it is unconfirmed
-		// until a link mailed to it is opened. The same address in
-		// another case stays what it was.
-		res, err := tx.Exec(ctx, `UPDATE accounts SET email = COALESCE(?, email),
-			email_confirmed_by = CASE WHEN email_key = COALESCE(?, email_key) THEN email_confirmed_by ELSE '' END,
-			email_confirmed_at = CASE WHEN email_key = COALESCE(?, email_key) THEN email_confirmed_at ELSE 0 END,
-			email_key = COALESCE(?, email_key), display_name = COALESCE(?, display_name),
-			locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`, u.Email, key, key, key, u.DisplayName, u.Locale, s.now(), id)
-		if err != nil {
-			if store.IsUniqueViolation(err) {
-				return fmt.Errorf("identity: e-mail address %q is used by another account: %w", *u.Email, store.ErrConflict)
-			}
-			return fmt.Errorf("identity: update account #%d: %w", id, err)
-		}
-		return mustAffect(res, fmt.Sprintf("account #%d", id))
-	})
+	res, err := s.db.Exec(ctx, `UPDATE accounts SET display_name = COALESCE(?, display_name), locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`,
+		u.DisplayName, u.Locale, s.now(), id)
 	if err != nil {
+		return Account{}, fmt.Errorf("identity: update account #%d: %w", id, err)
+	}
+	if err := mustAffect(res, fmt.Sprintf("account #%d", id)); err != nil {
 		return Account{}, err
 	}
 	return s.AccountByID(ctx, id)

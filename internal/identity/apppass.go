@@ -59,6 +59,16 @@ func (s *Store) CreateAppPassword(ctx context.Context, accountID int64, name str
 	return p, secret, nil
 }
 
+// AddOwnAppPassword is a member's own CreateAppPassword: it needs the
+// account's password, since an app password outlives the session that
+// made it (it signs in over LDAP until revoked).
+func (s *Store) AddOwnAppPassword(ctx context.Context, accountID int64, password, name string) (AppPassword, string, error) {
+	if err := s.checkOwnPassword(ctx, accountID, password); err != nil {
+		return AppPassword{}, "", err
+	}
+	return s.CreateAppPassword(ctx, accountID, name)
+}
+
 // normalizeAppPassword forgives what people do when they copy one: case,
 // spaces, the dashes between groups.
 func normalizeAppPassword(s string) string {

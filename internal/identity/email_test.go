@@ -165,24 +165,40 @@ func TestEmailConfirmation(t *testing.T) {
 	alice := mustAccount(t, s, "alice", false)
 	want("alice", identity.ConfirmedAdmin)
 
-	other := "alice@elsewhere.example"
-	if _, err := s.UpdateAccount(ctx, alice.ID, identity.AccountUpdate{Email: &other}); err != nil {
+	const pw = "correct horse battery"
+	if _, err := s.ChangeEmail(ctx, alice.ID, pw, "alice@elsewhere.example", false); err != nil {
 		t.Fatal(err)
 	}
 	want("alice", identity.Unconfirmed)
-
-	token, err := s.RequestEmailChange(ctx, alice.ID, "alice@example.net")
-	if err != nil {
-		t.Fatal(err)
+	ch, err := s.ChangeEmail(ctx, alice.ID, pw, "alice@example.net", true)
+	if err != nil || ch.Token == "" || ch.Owner != nil {
+		t.Fatalf("change by mail: %+v %v", ch, err)
 	}
+	want("alice", identity.Unconfirmed)
 	c.Add(time.Minute)
-	if _, err := s.ConfirmEmailChange(ctx, token); err != nil {
+	if _, err := s.ConfirmEmailChange(ctx, ch.Token); err != nil {
 		t.Fatal(err)
 	}
 	want("alice", identity.ConfirmedLink)
-	same := "ALICE@example.net"
-	if _, err := s.UpdateAccount(ctx, alice.ID, identity.AccountUpdate{Email: &same}); err != nil {
+	// The same mailbox in another case stays confirmed.
+	if _, err := s.ChangeEmail(ctx, alice.ID, pw, "ALICE@example.net", false); err != nil {
 		t.Fatal(err)
+	}
+	want("alice", identity.ConfirmedLink)
+	if _, err := s.SetEmail(ctx, "alice", "alice@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	want("alice", identity.ConfirmedAdmin)
+	if _, err := s.ChangeEmail(ctx, alice.ID, pw, "alice@third.example", false); err != nil {
+		t.Fatal(err)
+	}
+	want("alice", identity.Unconfirmed)
+	token, _, err := s.RequestEmailConfirmation(ctx, alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.ConfirmEmailChange(ctx, token); err != nil || a.Email != "alice@third.example" {
+		t.Fatalf("confirming the current address: %+v %v", a, err)
 	}
 	want("alice", identity.ConfirmedLink)
 

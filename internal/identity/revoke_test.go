@@ -44,9 +44,11 @@ func TestPasswordChangeRevokes(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.ids["bob's"] = bp.ID
-		if w.change, err = s.RequestEmailChange(ctx, w.alice.ID, "alice@elsewhere.example"); err != nil {
+		ch, err := s.ChangeEmail(ctx, w.alice.ID, "correct horse battery", "alice@elsewhere.example", true)
+		if err != nil {
 			t.Fatal(err)
 		}
+		w.change = ch.Token
 		if w.reset, _, _, err = s.RequestPasswordReset(ctx, "alice"); err != nil {
 			t.Fatal(err)
 		}

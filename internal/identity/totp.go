@@ -89,8 +89,13 @@ func (s *Store) open(accountID int64, sealed string) (string, error) {
 }
 
 // BeginTOTP makes a new pending seed; the current one, if any, stays in
-// force until ConfirmTOTP.
-func (s *Store) BeginTOTP(ctx context.Context, accountID int64, issuer string) (TOTPEnrolment, error) {
+// force until ConfirmTOTP. It needs the account's password: whoever sets
+// the second factor (a first one, or one that replaces the current on a
+// new device) decides who can sign in, and a session alone must not.
+func (s *Store) BeginTOTP(ctx context.Context, accountID int64, issuer, password string) (TOTPEnrolment, error) {
+	if err := s.checkOwnPassword(ctx, accountID, password); err != nil {
+		return TOTPEnrolment{}, err
+	}
 	a, err := s.AccountByID(ctx, accountID)
 	if err != nil {
 		return TOTPEnrolment{}, err
