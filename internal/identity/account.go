@@ -121,13 +121,16 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, error
 
 // insertAccount stores a validated account whose address is confirmed
 // how (Unconfirmed: not yet).
-func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash string, now int64, how Confirmation) (Account, error) {
-	// Looked up first to name the taken field; the unique indexes still
-	// decide under a race.
-	if err := accountConflict(ctx, q, n); err != nil {
+func insertAccount(ctx context.Context, tx *store.Tx, n NewAccount, hash string, now int64, how Confirmation) (Account, error) {
+	if err := lockNames(ctx, tx); err != nil {
 		return Account{}, err
 	}
-	row := q.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
+	// Looked up first to name the taken field; the unique indexes still
+	// decide under a race.
+	if err := accountConflict(ctx, tx, n); err != nil {
+		return Account{}, err
+	}
+	row := tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
 		password_changed_at, email_confirmed_by, email_confirmed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+accountCols,
 		n.Username, n.Email, EmailKey(n.Email), n.DisplayName, hash, n.Locale, n.State, now, now, now, how, confirmedAt(how, now))
@@ -139,7 +142,7 @@ func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash stri
 		return Account{}, fmt.Errorf("identity: create account %q: %w", n.Username, err)
 	}
 	if n.Admin {
-		if _, err := q.Exec(ctx, `INSERT INTO group_members (group_id, account_id) SELECT id, ? FROM account_groups WHERE name = 'admin'`, a.ID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) SELECT id, ? FROM account_groups WHERE name = 'admin'`, a.ID); err != nil {
 			return Account{}, fmt.Errorf("identity: make %q admin: %w", n.Username, err)
 		}
 		a.Groups = []string{"admin"}
@@ -147,17 +150,23 @@ func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash stri
 	return a, nil
 }
 
-// accountConflict says which of username and e-mail is taken, if any.
+// accountConflict says which of username and e-mail is taken, if any. A
+// username is taken by an account, and by another member's profile: an
+// application would see the newcomer and that profile under one
+// preferred_username.
 func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
-	var byName, byEmail int
+	var byName, byProfile, byEmail int
 	err := q.QueryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM accounts WHERE username = ?),
-		(SELECT COUNT(*) FROM accounts WHERE email_key = ?)`, n.Username, EmailKey(n.Email)).Scan(&byName, &byEmail)
+		(SELECT COUNT(*) FROM profiles WHERE name = ?),
+		(SELECT COUNT(*) FROM accounts WHERE email_key = ?)`, n.Username, n.Username, EmailKey(n.Email)).Scan(&byName, &byProfile, &byEmail)
 	switch {
 	case err != nil:
 		return fmt.Errorf("identity: check account %q: %w", n.Username, err)
 	case byName > 0:
 		return fmt.Errorf("identity: username %q is taken: %w", n.Username, store.ErrConflict)
+	case byProfile > 0:
+		return fmt.Errorf("identity: username %q is another member's profile name: %w", n.Username, store.ErrConflict)
 	case byEmail > 0:
 		return fmt.Errorf("identity: e-mail address %q: %w", n.Email, ErrEmailTaken)
 	}
@@ -303,6 +312,18 @@ func (s *Store) SetState(ctx context.Context, username string, state State) erro
 		}
 		return nil
 	})
+}
+
+// lockNames serialises the writes that compare usernames with profile
+// names, two tables no unique index spans: the directory_version row,
+// which every account and profile insert updates anyway (a trigger), is
+// taken first, so that on PostgreSQL a new account and a new profile of
+// one name cannot both pass their check. (SQLite has one writer.)
+func lockNames(ctx context.Context, tx *store.Tx) error {
+	if _, err := tx.Exec(ctx, `UPDATE directory_version SET version = version WHERE id = 1`); err != nil {
+		return fmt.Errorf("identity: lock names: %w", err)
+	}
+	return nil
 }
 
 // lockAccount finds an account by name and takes a write lock on its row

@@ -81,6 +81,10 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		profileNames, err := s.profileNames(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, a := range accounts {
 			n := NewAccount{Username: a.Username, Email: a.Email, DisplayName: a.DisplayName, Password: "placeholder password"}
 			if err := n.validate(); err != nil {
@@ -105,6 +109,10 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 			seenName[n.Username], seenEmail[key] = a.Line, a.Line
 			if taken[n.Username] || takenEmail[key] {
 				problem(a.Line, "%s: an account with this username or e-mail exists already", n.Username)
+				continue
+			}
+			if profileNames[n.Username] {
+				problem(a.Line, "%s: a member has a profile of this name, which applications would take for this account", n.Username)
 				continue
 			}
 			var id int64
