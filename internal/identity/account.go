@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -113,21 +114,27 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, error
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		// An administrator typed the address: they vouch for it.
-		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin)
+		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin, false)
 		return err
 	})
 	return a, err
 }
 
 // insertAccount stores a validated account whose address is confirmed
-// how (Unconfirmed: not yet).
-func insertAccount(ctx context.Context, tx *store.Tx, n NewAccount, hash string, now int64, how Confirmation) (Account, error) {
+// how (Unconfirmed: not yet). signUp marks the public ways in (sign-up,
+// invitation), for which the names held by earlier sign-ups are taken
+// (see holdUsername).
+func insertAccount(ctx context.Context, tx *store.Tx, n NewAccount, hash string, now int64, how Confirmation, signUp bool) (Account, error) {
 	if err := lockNames(ctx, tx); err != nil {
 		return Account{}, err
 	}
 	// Looked up first to name the taken field; the unique indexes still
 	// decide under a race.
-	if err := accountConflict(ctx, tx, n); err != nil {
+	heldAfter := int64(math.MaxInt64)
+	if signUp {
+		heldAfter = now
+	}
+	if err := accountConflict(ctx, tx, n, heldAfter); err != nil {
 		return Account{}, err
 	}
 	row := tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
@@ -151,15 +158,18 @@ func insertAccount(ctx context.Context, tx *store.Tx, n NewAccount, hash string,
 }
 
 // accountConflict says which of username and e-mail is taken, if any. A
-// username is taken by an account, and by another member's profile: an
+// username is taken by an account, by another member's profile (an
 // application would see the newcomer and that profile under one
-// preferred_username.
-func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
+// preferred_username), and by a sign-up's hold expiring after heldAfter
+// (math.MaxInt64: holds do not count). The username is checked first, whatever the
+// address: an answer about the name must not depend on the address.
+func accountConflict(ctx context.Context, q store.Queryer, n NewAccount, heldAfter int64) error {
 	var byName, byProfile, byEmail int
 	err := q.QueryRow(ctx, `SELECT
-		(SELECT COUNT(*) FROM accounts WHERE username = ?),
+		(SELECT COUNT(*) FROM accounts WHERE username = ?)
+		+ (SELECT COUNT(*) FROM held_usernames WHERE username = ? AND expires_at > ?),
 		(SELECT COUNT(*) FROM profiles WHERE name = ?),
-		(SELECT COUNT(*) FROM accounts WHERE email_key = ?)`, n.Username, n.Username, EmailKey(n.Email)).Scan(&byName, &byProfile, &byEmail)
+		(SELECT COUNT(*) FROM accounts WHERE email_key = ?)`, n.Username, n.Username, heldAfter, n.Username, EmailKey(n.Email)).Scan(&byName, &byProfile, &byEmail)
 	switch {
 	case err != nil:
 		return fmt.Errorf("identity: check account %q: %w", n.Username, err)

@@ -76,7 +76,8 @@ func (s *Store) CheckInvitation(ctx context.Context, token string) error {
 // SignUpWithInvitation spends the invitation and creates the account,
 // pending until its address is confirmed; it returns the verification
 // token to mail to the newcomer. As SignUp, an address another account
-// has gives ErrEmailTaken and that account (the invitation stays unused).
+// has gives ErrEmailTaken and that account, and the invitation is spent
+// all the same: a second try must not tell whose address it was.
 func (s *Store) SignUpWithInvitation(ctx context.Context, token string, n NewAccount) (Account, string, error) {
 	var groups string
 	return s.signUp(ctx, n, SignUpOptions{}, func(tx *store.Tx) error {

@@ -84,7 +84,7 @@ func (s *Store) UseSetupToken(ctx context.Context, token string, n NewAccount) (
 			return fmt.Errorf("identity: spend setup token: %w", err)
 		}
 		// The hoster's own address, typed by the hoster.
-		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin)
+		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin, false)
 		return err
 	})
 	return a, err

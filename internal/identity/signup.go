@@ -40,11 +40,15 @@ func (s *Store) SignUp(ctx context.Context, n NewAccount, o SignUpOptions) (Acco
 // sign_ups row and its verification link, written together; before runs
 // first in the transaction (an invitation is spent there), after once the
 // account exists. An address another account has gives ErrEmailTaken with
-// that account, so that its owner can be told.
+// that account, so that its owner can be told; then the username is held
+// and before runs all the same (see holdUsername).
 func (s *Store) signUp(ctx context.Context, n NewAccount, o SignUpOptions, before func(*store.Tx) error, after func(*store.Tx, Account) error) (Account, string, error) {
 	a, token, err := s.createSignUp(ctx, n, o, before, after)
 	if !errors.Is(err, ErrEmailTaken) {
 		return a, token, err
+	}
+	if herr := s.holdUsername(ctx, n.Username, before); herr != nil {
+		return Account{}, "", herr
 	}
 	owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE email_key = ?`, EmailKey(strings.TrimSpace(n.Email))))
 	if lerr != nil {
@@ -77,7 +81,7 @@ func (s *Store) createSignUp(ctx context.Context, n NewAccount, o SignUpOptions,
 				return err
 			}
 		}
-		if a, err = insertAccount(ctx, tx, n, hash, s.now(), Unconfirmed); err != nil {
+		if a, err = insertAccount(ctx, tx, n, hash, s.now(), Unconfirmed, true); err != nil {
 			return err
 		}
 		if after != nil {
@@ -97,6 +101,26 @@ func (s *Store) createSignUp(ctx context.Context, n NewAccount, o SignUpOptions,
 		return Account{}, "", err
 	}
 	return a, verify, nil
+}
+
+// holdUsername is what a sign-up with another account's address leaves
+// instead of a pending account: its username held for as long as an
+// unconfirmed sign-up would hold it, and before (the invitation spent) as
+// a real sign-up would have run it. Asked again, the name is taken and
+// the invitation used, as after a sign-up with a free address: the answers
+// tell nothing of whose address it was.
+func (s *Store) holdUsername(ctx context.Context, username string, before func(*store.Tx) error) error {
+	name := strings.ToLower(strings.TrimSpace(username))
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO held_usernames (username, expires_at) VALUES (?, ?)
+			ON CONFLICT (username) DO UPDATE SET expires_at = excluded.expires_at`, name, s.Now().Add(VerificationTTL).Unix())
+		return err
+	})
 }
 
 // VerifyEmail spends a verification link. The account it was made for
@@ -248,6 +272,9 @@ func (s *Store) PurgeSignUps(ctx context.Context) (int64, error) {
 		(SELECT account_id FROM sign_ups WHERE verified_at = 0 AND created_at < ?)`, s.Now().Add(-VerificationTTL).Unix())
 	if err != nil {
 		return 0, fmt.Errorf("identity: purge sign-ups: %w", err)
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM held_usernames WHERE expires_at <= ?`, s.now()); err != nil {
+		return 0, fmt.Errorf("identity: purge held usernames: %w", err)
 	}
 	return res.RowsAffected()
 }
