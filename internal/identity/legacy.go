@@ -109,12 +109,8 @@ func (h *Hasher) verifyAny(ctx context.Context, pw, encoded string) (ok, rehash 
 	if len(pw) > maxPasswordBytes {
 		return false, false, nil
 	}
-	if err := h.acquire(ctx); err != nil {
-		return false, false, err
-	}
-	defer h.release()
-	ok = verifyLegacy(pw, encoded)
-	return ok, ok, nil
+	ok, err = h.verifyLegacyPadded(ctx, pw, encoded)
+	return ok, ok, err
 }
 
 // SetPasswordHash stores a hash brought from another system (bcrypt,
