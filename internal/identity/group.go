@@ -99,7 +99,8 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 		return fmt.Errorf("identity: delete group: %w", err)
 	}
 	if n == AdminGroup {
-		return fmt.Errorf("identity: delete group: %w", invalid("group", "the admin group cannot be deleted"))
+		// Its own field, so that pages say this, not what a group name is.
+		return fmt.Errorf("identity: delete group: %w", invalid("admin_group", "the admin group cannot be deleted: its members administer Pelote"))
 	}
 	res, err := s.db.Exec(ctx, `DELETE FROM account_groups WHERE name = ?`, n)
 	if err != nil {
