@@ -313,6 +313,13 @@ func (s *Store) RegenerateRecoveryCodes(ctx context.Context, accountID int64, pa
 	return codes, err
 }
 
+// VerifyOwnPassword checks an account's current password, for a change
+// another domain makes that a session alone must not (adding an SSH key);
+// a wrong one is ErrBadCredentials.
+func (s *Store) VerifyOwnPassword(ctx context.Context, accountID int64, password string) error {
+	return s.checkOwnPassword(ctx, accountID, password)
+}
+
 func (s *Store) checkOwnPassword(ctx context.Context, accountID int64, password string) error {
 	a, err := s.AccountByID(ctx, accountID)
 	if err != nil {
