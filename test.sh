@@ -23,6 +23,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 # A real browser runs the sign-up page's anti-robot script.
 command -v chromium >/dev/null || need_pkgs+=(chromium)
+# Prometheus's Alertmanager posts real webhooks to Pelote's endpoint.
+command -v prometheus-alertmanager >/dev/null || need_pkgs+=(prometheus-alertmanager)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "== installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -18,6 +18,7 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/notify"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/queue"
@@ -87,7 +88,8 @@ Commands:
   signup list                            sign-ups waiting (registration.mode moderated)
   signup approve|refuse NAME [--message M]  decide; the person is told by mail
   mail test ADDRESS [--lang fr]          send a test message with the mail.* settings
-  import FILE [--dry-run] [--json]       accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
+  import FILE [--dry-run] [--json] [--skip-invalid] [--allow-admin]
+                                         accounts and groups from a CSV or an OpenLDAP LDIF, all or nothing
   user totp-reset NAME                   remove a lost second factor; the member enrols again
   group add NAME [--description D]       create a group
   group set NAME --require-totp=true|false  require two-step verification of members
@@ -120,6 +122,9 @@ Commands:
   access grant|revoke ACCOUNT|GROUP HOST [--group]  who may reach a host
   access list                            hosts and who may reach them
   ssh-keys --server URL --token-file F USER  for sshd's AuthorizedKeysCommand
+  notify list                            notification channels and the outbox
+  notify test CHANNEL                    send a test message through a channel now
+  notify retry ID                        put a failed delivery back in line
   version                                print the version
 
 Every command takes --config, --data and --database (or PELOTE_* variables);
@@ -174,6 +179,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 		err = c.sshKeys(args[1:])
 	case "profile":
 		err = c.profile(args[1:])
+	case "notify":
+		err = c.notifyCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pelote", buildVersion())
 	case "help", "-h", "--help":
@@ -253,7 +260,8 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations()); err != nil {
+	if err := db.Migrate(c.ctx, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations(), ldap.Migrations(), access.Migrations(), pow.Migrations(),
+		notify.Migrations()); err != nil {
 		db.Close()
 		return cfg, nil, nil, err
 	}
@@ -263,12 +271,14 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 		return cfg, nil, nil, err
 	}
 	c.keys, c.db = keys, db
-	ids := identity.NewStore(db, identity.NewHasher(cfg.Argon2()))
+	log := c.logger(cfg.LogLevel)
+	hasher := identity.NewHasher(cfg.Argon2())
+	hasher.Log = log
+	ids := identity.NewStore(db, hasher)
 	ids.Sessions = cfg.Sessions()
 	ids.Seal = keys.Sealer("totp")
 	// Sessions a verb ends (user disable, user passwd) reach their
 	// applications through the queue that serve's worker delivers.
-	log := c.logger(cfg.LogLevel)
 	st := openid.NewStore(db, ids, keys, log)
 	st.Queue = queue.New(db, log)
 	ids.SessionsEnded = st.SessionsEnded

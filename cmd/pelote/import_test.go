@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -191,4 +192,140 @@ func writeFile(t *testing.T, dir, name, body string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestImportNeverReadsFiles: a folded "attr:< file://" value in an LDIF
+// file once brought the master secret into a group's description.
+func TestImportNeverReadsFiles(t *testing.T) {
+	p := newPelote(t)
+	p.ok("", "user", "list") // makes the master secret
+	key := filepath.Join(p.data, "secret.key")
+	if _, err := os.Stat(key); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, t.TempDir(), "url.ldif", "dn: cn=staff,dc=example,dc=org\nobjectClass: groupOfNames\ncn: staff\n"+
+		"member: cn=nobody\ndescr\n iption:< file://"+key+"\n")
+	p.fails(exitFail, "url.ldif", "", "import", file)
+	code, _, stderr := p.run("", "import", file)
+	if code != exitFail || !strings.Contains(stderr, "line 5: values read from URLs") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if out := p.ok("", "group", "list"); strings.Contains(out, "staff") {
+		t.Fatalf("imported: %s", out)
+	}
+}
+
+// TestImportChecksEveryField: values from the file are checked as the
+// administrators' pages check them, base64 or not; the report never prints
+// a control character from the file.
+func TestImportChecksEveryField(t *testing.T) {
+	p := newPelote(t)
+	person := func(uid, extra string) string {
+		return "dn: uid=" + uid + ",dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: " + uid + "\nsn: X\n" + extra + "\n"
+	}
+	ldif := person("alice", "cn: Alice\nmail: alice@example.org\n") + // 1
+		person("mallory", "displayName:: "+b64("\x1b[2J\x1b[1;31mAlice")+"\nmail: mallory@example.org\n") + // 8
+		person("trudy", "displayName:: "+b64("Trudy \u202eexe.gnp")+"\nmail: trudy@example.org\n") + // 15
+		person("oscar", "cn: "+strings.Repeat("o", 129)+"\nmail: oscar@example.org\n") + // 22
+		person("eve", "cn: Eve\nmail:: "+b64("eve@example.org\nBcc: all@example.org")+"\n") + // 29
+		"dn: uid=x,dc=example,dc=org\nobjectClass: account\nuid:: " + b64("\x1b]0;owned\x07") + "\nmail: x@example.org\n\n" + // 36
+		person("zed", "cn: Zed\nmail: zed@example.org\nuserPassword:: "+b64("{CRYPT}$6$saltsalt$"+strings.Repeat("a", 86)+"\nx")+"\n") + // 41
+		"dn: cn=staff,dc=example,dc=org\nobjectClass: groupOfNames\ncn: staff\ndescription:: " + b64("The staff\nSecond line") + "\nmember: uid=alice,dc=example,dc=org\n\n" + // 49
+		"dn: cn=ops,dc=example,dc=org\nobjectClass: posixGroup\ncn: ops\ngidNumber: 1\ndescription:: " + b64("\x1b[31mops") + "\nmemberUid: alice\n\n" + // 55
+		"dn: cn=bad name,dc=example,dc=org\nobjectClass: posixGroup\ncn: Bad Name\ngidNumber: 2\nmemberUid: alice\n" // 62
+	file := writeFile(t, t.TempDir(), "fields.ldif", ldif)
+	code, _, stderr := p.run("", "import", file)
+	if code != exitFail {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"fields.ldif:8: mallory: display_name", "fields.ldif:15: trudy: display_name", "fields.ldif:22: oscar: display_name",
+		"fields.ldif:29: eve: email", `fields.ldif:36: "\x1b]0;owned\a": username`, "fields.ldif:41: zed: the password hash",
+		"fields.ldif:49: group staff: description", "fields.ldif:55: group ops: description", `fields.ldif:62: group "Bad Name": group`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "fields.ldif:1:") {
+		t.Errorf("alice refused:\n%s", stderr)
+	}
+	if strings.ContainsAny(stderr, "\x1b\x07\u202e") {
+		t.Errorf("the report prints control characters from the file: %q", stderr)
+	}
+	if out := p.ok("", "user", "list"); strings.Contains(out, "alice") {
+		t.Fatalf("half imported: %q", out)
+	}
+}
+
+// TestImportAdminGroup: an import adds no one to admin unless told to,
+// and the dry run and the report say who would become an administrator.
+func TestImportAdminGroup(t *testing.T) {
+	p := newPelote(t)
+	dir := t.TempDir()
+	csv := writeFile(t, dir, "admins.csv", "eve,eve@example.org,Eve,,staff admin\nbob,bob@example.org,Bob,,staff\n")
+	code, stdout, stderr := p.run("", "import", csv)
+	if code != exitFail || !strings.Contains(stderr, "admins.csv:1: group admin: eve would become an administrator") || !strings.Contains(stderr, "--allow-admin") {
+		t.Fatalf("without --allow-admin: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if out := p.ok("", "user", "list"); strings.Contains(out, "eve") {
+		t.Fatalf("imported: %q", out)
+	}
+	// Existing admin group named by a directory's group: the same.
+	ldif := writeFile(t, dir, "admins.ldif", "dn: uid=carol,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: carol\ncn: Carol\nsn: C\nmail: carol@example.org\n\n"+
+		"dn: cn=admin,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: admin\nmember: uid=carol,dc=example,dc=org\n")
+	p.fails(exitFail, "admins.ldif:8: group admin: carol would become an administrator", "", "import", ldif, "--skip-invalid")
+	if out := p.ok("", "import", csv, "--dry-run", "--allow-admin"); !strings.Contains(out, "would make administrators (group admin): eve\n") {
+		t.Fatalf("dry run: %q", out)
+	}
+	if out := p.ok("", "group", "show", "admin"); strings.Contains(out, "eve") {
+		t.Fatalf("a dry run wrote: %q", out)
+	}
+	if out := p.ok("", "import", csv, "--allow-admin", "--json"); !strings.Contains(out, `"administrators": [`) || !strings.Contains(out, `"eve"`) {
+		t.Fatalf("report: %q", out)
+	}
+	if out := p.ok("", "group", "show", "admin"); !strings.Contains(out, "eve") || strings.Contains(out, "bob") {
+		t.Fatalf("admin group: %q", out)
+	}
+}
+
+// TestImportSkipInvalid: a directory's service entries have no address;
+// --skip-invalid leaves them (and what they would join) out with a line
+// and a reason, and imports the rest in one go.
+func TestImportSkipInvalid(t *testing.T) {
+	p := newPelote(t)
+	ldif := writeFile(t, t.TempDir(), "dir.ldif", "dn: uid=nextcloud,ou=services,dc=example,dc=org\nobjectClass: account\nobjectClass: simpleSecurityObject\nuid: nextcloud\n"+
+		"userPassword: "+slappasswd(t, "-h", "{SSHA}", "-s", "service secret")+"\n\n"+ // 1
+		"dn: uid=bob,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: bob\ncn: Bob\nsn: B\nmail: bob@example.org\n\n"+ // 7
+		"dn: uid=zed,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: zed\ncn: Zed\nsn: Z\nmail: zed@example.org\nuserPassword: $2y$31$"+strings.Repeat("a", 53)+"\n\n"+ // 14
+		"dn: cn=staff,dc=example,dc=org\nobjectClass: groupOfNames\ncn: staff\nmember: uid=bob,dc=example,dc=org\nmember: uid=nextcloud,ou=services,dc=example,dc=org\n") // 22
+	code, _, stderr := p.run("", "import", ldif)
+	if code != exitFail || !strings.Contains(stderr, "dir.ldif:1: nextcloud: email: missing") || !strings.Contains(stderr, "dir.ldif:14: zed: the password hash is refused: it asks for more work than Pelote allows: bcrypt cost 31 is over the cap of 14") ||
+		!strings.Contains(stderr, "--skip-invalid") {
+		t.Fatalf("without --skip-invalid: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := p.run("", "import", ldif, "--skip-invalid", "--dry-run")
+	if code != exitOK || !strings.Contains(stdout, "would import 1 accounts, 1 new groups, 1 memberships; 3 entries skipped") ||
+		!strings.Contains(stderr, "dir.ldif:1: skipped: nextcloud: email: missing") || !strings.Contains(stderr, "dir.ldif:22: skipped: group staff: member nextcloud left out: its entry on line 1 is skipped") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	out := p.ok("", "import", ldif, "--skip-invalid", "--json")
+	for _, want := range []string{`"accounts": 1`, `"skipped": [`, `"line": 14`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %s: %s", want, out)
+		}
+	}
+	if out := p.ok("", "user", "list"); !strings.Contains(out, "bob") || strings.Contains(out, "nextcloud") || strings.Contains(out, "zed") {
+		t.Fatalf("accounts: %q", out)
+	}
+}
+
+// TestHashStdinCostCap: `user passwd --hash-stdin` refuses a hash over the
+// cost caps and names the cap.
+func TestHashStdinCostCap(t *testing.T) {
+	p := newPelote(t)
+	p.ok("correct horse battery\n", "user", "add", "alice", "--email", "alice@example.org", "--password-stdin")
+	p.fails(exitFail, "cap of 14", "$2y$31$"+strings.Repeat("a", 53)+"\n", "user", "passwd", "alice", "--hash-stdin")
+	p.fails(exitFail, "cap of 1000000", "{CRYPT}$6$rounds=999999999$salt$"+strings.Repeat("a", 86)+"\n", "user", "passwd", "alice", "--hash-stdin")
+	p.fails(exitFail, "cap of 8", "$argon2id$v=19$m=65536,t=1,p=255$"+strings.Repeat("A", 22)+"$"+strings.Repeat("A", 43)+"\n", "user", "passwd", "alice", "--hash-stdin")
 }

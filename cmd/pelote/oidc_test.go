@@ -50,7 +50,8 @@ func freePort(t *testing.T) string {
 
 // envBase is the environment of a fresh database.
 func (w *oidcWorld) envBase() []string {
-	return append(os.Environ(), "PELOTE_DATABASE="+storetest.DSN(w.t), "PELOTE_PASSWORD_MEMORY_KIB=19456")
+	// Every browser of these tests shares one address.
+	return append(os.Environ(), "PELOTE_DATABASE="+storetest.DSN(w.t), "PELOTE_PASSWORD_MEMORY_KIB=19456", "PELOTE_OIDC_AUTHORIZE_RATE=100")
 }
 
 func (w *oidcWorld) dsn() string {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"pelote/internal/access"
@@ -75,6 +76,20 @@ func (c *cli) serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	notifier, err := newNotifier(cfg, db, ids, log)
+	if err != nil {
+		return err
+	}
+	// SIGHUP reloads the supervision sections of the configuration, all
+	// of them or, on any error, none.
+	reload := config.NewReloader(cfg, func() (config.Config, error) { return f.conf.Load(c.env) }, log)
+	reload.OnReload("notify", func(next config.Config) (func(), error) {
+		s, err := next.NotifySettings()
+		if err != nil {
+			return nil, err
+		}
+		return notifier.Prepare(s)
+	})
 	var puzzles *pow.Puzzles
 	if cfg.Registration.ProofOfWork > 0 {
 		puzzles = pow.New(db, c.keys.Key("proof of work"), cfg.Registration.ProofOfWork)
@@ -85,7 +100,8 @@ func (c *cli) serve(args []string) error {
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: access.NewStore(db),
 		Forward: forwardAuth(cfg), Mailer: mailer,
 		Registration: cfg.Registration.Mode, SignUpsPerHour: cfg.Registration.PerHour, PoW: puzzles,
-		TermsURL: cfg.Registration.TermsURL,
+		TermsURL: cfg.Registration.TermsURL, AuthorizeRate: cfg.OIDC.AuthorizeRate,
+		Notify: notifier, ReloadStatus: func() (time.Time, error) { st := reload.Status(); return st.At, st.Err },
 	}, ids, db, cat, log)
 	if err != nil {
 		return err
@@ -121,6 +137,8 @@ func (c *cli) serve(args []string) error {
 	defer cancel()
 	go maintain(ctx, db, ids, st, pow.New(db, nil, 0), log) // purging needs no key
 	go jobs.Run(ctx)
+	go notifier.Run(ctx)
+	go reload.Watch(ctx, syscall.SIGHUP)
 	stopLDAP, err := startLDAP(ctx, cfg, db, ids, log)
 	if err != nil {
 		ln.Close()

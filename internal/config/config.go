@@ -55,6 +55,8 @@ type Config struct {
 	Mail Mail `yaml:"mail"`
 	// Registration says who may create an account.
 	Registration Registration `yaml:"registration"`
+	// Notify is where operators hear of what happens (see notify.go).
+	Notify Notify `yaml:"notify"`
 }
 
 // Registration modes.
@@ -152,6 +154,10 @@ type OIDC struct {
 	// TokenRate is how many token requests per second one client may make
 	// (bursts of twice that).
 	TokenRate int `yaml:"token_rate"`
+	// AuthorizeRate is how many sign-in requests per second one client
+	// address may start (bursts of twice that): each is stored until it
+	// expires, and anyone may send them.
+	AuthorizeRate int `yaml:"authorize_rate"`
 }
 
 // Session lifetimes.
@@ -220,10 +226,12 @@ func Default() Config {
 			RefreshTokenLifetime: Duration(30 * 24 * time.Hour),
 			KeyRotation:          Duration(30 * 24 * time.Hour),
 			TokenRate:            200,
+			AuthorizeRate:        2,
 		},
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
+		Notify:       defaultNotify(),
 	}
 }
 
@@ -315,6 +323,9 @@ func (c Config) Validate() error {
 	if c.OIDC.TokenRate < 1 {
 		bad("oidc.token_rate", "must be at least 1 request per second")
 	}
+	if c.OIDC.AuthorizeRate < 1 {
+		bad("oidc.authorize_rate", "must be at least 1 request per second")
+	}
 	if c.LDAP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.LDAP.Listen); err != nil {
 			bad("ldap.listen", "%q is not host:port (e.g. 127.0.0.1:3389)", c.LDAP.Listen)
@@ -381,6 +392,7 @@ func (c Config) Validate() error {
 	default:
 		bad("ldap.tls", "%q must be starttls or ldaps", c.LDAP.TLS)
 	}
+	errs = append(errs, c.validateNotify()...)
 	return errors.Join(errs...)
 }
 

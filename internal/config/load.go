@@ -121,7 +121,11 @@ var keys = []key{
 	{name: "registration.per_hour", help: "sign-ups taken per hour across all addresses", set: integer(func(c *Config) *int { return &c.Registration.PerHour })},
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
 	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},
+	{name: "notify.language", common: true, help: "operators' language in notifications: en, fr, de or nl", set: str(func(c *Config) *string { return &c.Notify.Language })},
+	{name: "notify.outbox.expiry", help: "how long a notification is tried before it fails for good", set: dur(func(c *Config) *Duration { return &c.Notify.Outbox.Expiry })},
+	{name: "notify.alertmanager.token", help: "bearer token of POST /api/alertmanager (prefer PELOTE_NOTIFY_ALERTMANAGER_TOKEN_FILE; empty: off)", set: str(func(c *Config) *string { return &c.Notify.Alertmanager.Token })},
 	{name: "oidc.token_rate", help: "token requests per second allowed per client", set: integer(func(c *Config) *int { return &c.OIDC.TokenRate })},
+	{name: "oidc.authorize_rate", help: "sign-in requests per second one client address may start", set: integer(func(c *Config) *int { return &c.OIDC.AuthorizeRate })},
 }
 
 // describe names a key the three ways a person can set it.

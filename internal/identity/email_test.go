@@ -42,12 +42,12 @@ func TestAddressesCompareCaseFolded(t *testing.T) {
 			if _, a, found, err := s.RequestPasswordReset(ctx, v); err != nil || !found || a.ID != owner.ID {
 				t.Errorf("reset by address: found=%v #%d %v", found, a.ID, err)
 			}
-			rep, err := s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: n.Username, Email: v}}, nil, true)
+			rep, err := s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: n.Username, Email: v}}, nil, identity.ImportOptions{DryRun: true})
 			if !errors.Is(err, identity.ErrImportRefused) || len(rep.Problems) != 1 {
 				t.Errorf("import: %v %+v", err, rep)
 			}
 			rep, err = s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: "x" + n.Username, Email: "new@example.org"},
-				{Line: 2, Username: "y" + n.Username, Email: "NEW@example.org"}}, nil, true)
+				{Line: 2, Username: "y" + n.Username, Email: "NEW@example.org"}}, nil, identity.ImportOptions{DryRun: true})
 			if !errors.Is(err, identity.ErrImportRefused) || len(rep.Problems) != 1 || rep.Problems[0].Line != 2 {
 				t.Errorf("import of one address twice: %v %+v", err, rep)
 			}
@@ -212,7 +212,7 @@ func TestEmailConfirmation(t *testing.T) {
 	}
 	want("bob", identity.ConfirmedSignUp)
 
-	if _, err := s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: "carol", Email: "carol@example.org"}}, nil, false); err != nil {
+	if _, err := s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: "carol", Email: "carol@example.org"}}, nil, identity.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want("carol", identity.ConfirmedImport)

@@ -37,10 +37,32 @@ type ImportProblem struct {
 
 // ImportReport says what an import did, or would do.
 type ImportReport struct {
-	Accounts    int             `json:"accounts"`
-	Groups      int             `json:"groups_created"`
-	Memberships int             `json:"memberships"`
-	Problems    []ImportProblem `json:"problems,omitempty"`
+	Accounts    int `json:"accounts"`
+	Groups      int `json:"groups_created"`
+	Memberships int `json:"memberships"`
+	// Administrators are the accounts the import adds to the admin group.
+	Administrators []string `json:"administrators,omitempty"`
+	// AdminRefused are those it would add without ImportOptions.AllowAdmin.
+	AdminRefused []string `json:"administrators_refused,omitempty"`
+	// Skipped are the entries left out (ImportOptions.SkipInvalid), each
+	// with its line and why.
+	Skipped  []ImportProblem `json:"skipped,omitempty"`
+	Problems []ImportProblem `json:"problems,omitempty"`
+}
+
+// ImportOptions says how Import treats what it finds.
+type ImportOptions struct {
+	// DryRun checks and reports, and writes nothing.
+	DryRun bool
+	// SkipInvalid leaves out each account, group or membership with a
+	// problem (reported in Skipped) and imports the rest, still in one
+	// transaction. Without it, one problem means nothing is written.
+	SkipInvalid bool
+	// AllowAdmin lets the import add members to the admin group. Without
+	// it each such membership is a problem, even with SkipInvalid: who
+	// administers Pelote is decided on purpose, never as a side effect of
+	// a directory's group named "admin".
+	AllowAdmin bool
 }
 
 // ErrImportRefused is an import with problems: nothing was written.
@@ -49,102 +71,66 @@ var ErrImportRefused = errors.New("identity: the import has problems; nothing wa
 // errDryRun rolls a dry run back once everything was checked.
 var errDryRun = errors.New("dry run")
 
-// Import creates accounts and groups in one transaction, keeping password
-// hashes from other systems (see SetPasswordHash). Every problem is
-// reported with its line, and any problem means nothing is written; with
-// dryRun nothing is written either way. Existing groups gain members;
-// existing accounts are conflicts.
-func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []ImportGroup, dryRun bool) (ImportReport, error) {
-	var rep ImportReport
-	problem := func(line int, format string, args ...any) {
-		rep.Problems = append(rep.Problems, ImportProblem{Line: line, Message: fmt.Sprintf(format, args...)})
+// importRun is the state of one import.
+type importRun struct {
+	s    *Store
+	tx   *store.Tx
+	opts ImportOptions
+	rep  *ImportReport
+	ids  map[string]int64 // username → id of the accounts created
+	// left are the usernames (see memberKey) of the accounts with a
+	// problem, with their line: their memberships are left out too.
+	left   map[string]int
+	made   map[string]int64  // groups this import created
+	joined map[[2]int64]bool // memberships it added
+}
+
+// bad records a problem, or a skipped entry with SkipInvalid.
+func (r *importRun) bad(line int, format string, args ...any) {
+	p := ImportProblem{Line: line, Message: fmt.Sprintf(format, args...)}
+	if r.opts.SkipInvalid {
+		r.rep.Skipped = append(r.rep.Skipped, p)
+	} else {
+		r.rep.Problems = append(r.rep.Problems, p)
 	}
+}
+
+// Import creates accounts and groups in one transaction, keeping password
+// hashes from other systems (see SetPasswordHash). Every field is checked
+// as the administrators' pages check it, every hash against the cost caps.
+// Every problem is reported with its line, and any problem means nothing
+// is written, unless opts.SkipInvalid leaves out what has one; with
+// opts.DryRun nothing is written either way. Existing groups gain
+// members, the admin group only with opts.AllowAdmin; existing accounts
+// are conflicts.
+func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []ImportGroup, opts ImportOptions) (ImportReport, error) {
+	var rep ImportReport
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		ids := map[string]int64{} // username → id, for memberships
-		seenName, seenEmail := map[string]int{}, map[string]int{}
-		now := s.now()
-		// Existing names and addresses, read once rather than per line.
-		taken, takenEmail := map[string]bool{}, map[string]bool{}
-		rows, err := tx.Query(ctx, `SELECT username, email_key FROM accounts`)
+		r := &importRun{s: s, tx: tx, opts: opts, rep: &rep, ids: map[string]int64{}, left: map[string]int{},
+			made: map[string]int64{}, joined: map[[2]int64]bool{}}
+		created, err := r.accounts(ctx, accounts)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var u, e string
-			if err := rows.Scan(&u, &e); err != nil {
-				rows.Close()
-				return err
-			}
-			taken[u], takenEmail[e] = true, true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		profileNames, err := s.profileNames(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, a := range accounts {
-			n := NewAccount{Username: a.Username, Email: a.Email, DisplayName: a.DisplayName, Password: "placeholder password"}
-			if err := n.validate(); err != nil {
-				problem(a.Line, "%s: %v", a.Username, err)
-				continue
-			}
-			if h := strings.TrimSpace(a.PasswordHash); h != "" {
-				if _, _, _, err := parsePHC(h); err != nil && !validLegacy(h) {
-					problem(a.Line, "%s: the password hash is not one Pelote can check", n.Username)
-					continue
-				}
-			}
-			if first, ok := seenName[n.Username]; ok {
-				problem(a.Line, "%s: already on line %d", n.Username, first)
-				continue
-			}
-			key := EmailKey(n.Email)
-			if first, ok := seenEmail[key]; ok {
-				problem(a.Line, "%s: e-mail %s already on line %d", n.Username, n.Email, first)
-				continue
-			}
-			seenName[n.Username], seenEmail[key] = a.Line, a.Line
-			if taken[n.Username] || takenEmail[key] {
-				problem(a.Line, "%s: an account with this username or e-mail exists already", n.Username)
-				continue
-			}
-			if profileNames[n.Username] {
-				problem(a.Line, "%s: a member has a profile of this name, which applications would take for this account", n.Username)
-				continue
-			}
-			var id int64
-			// The directory the file comes from vouched for the address.
-			err := tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
-				email_confirmed_by, email_confirmed_at)
-				VALUES (?, ?, ?, ?, ?, 'en', 'active', ?, ?, 'import', ?) RETURNING id`,
-				n.Username, n.Email, key, n.DisplayName, strings.TrimSpace(a.PasswordHash), now, now, now).Scan(&id)
-			if err != nil {
-				return err
-			}
-			ids[n.Username] = id
-			rep.Accounts++
-		}
-		// Groups named on account lines join the group list.
+		// Groups named on the lines of the accounts created join the list.
 		all := append([]ImportGroup(nil), groups...)
-		for _, a := range accounts {
+		for i, a := range accounts {
+			if !created[i] {
+				continue
+			}
 			for _, g := range a.Groups {
 				all = append(all, ImportGroup{Line: a.Line, Name: g, Members: []string{a.Username}})
 			}
 		}
-		made := map[string]int64{}    // groups this import created
-		joined := map[[2]int64]bool{} // memberships it added
 		for _, g := range all {
-			if err := s.importGroup(ctx, tx, g, ids, made, joined, &rep, problem); err != nil {
+			if err := r.group(ctx, g); err != nil {
 				return err
 			}
 		}
 		if len(rep.Problems) > 0 {
 			return ErrImportRefused
 		}
-		if dryRun {
+		if opts.DryRun {
 			return errDryRun
 		}
 		return nil
@@ -155,59 +141,152 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 	return rep, err
 }
 
-func (s *Store) importGroup(ctx context.Context, tx *store.Tx, g ImportGroup, ids, made map[string]int64, joined map[[2]int64]bool,
-	rep *ImportReport, problem func(int, string, ...any)) error {
-	name, err := NormalizeName("group", g.Name)
+// accounts checks and creates the accounts, and says which it created.
+func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]bool, error) {
+	created := make([]bool, len(accounts))
+	seenName, seenEmail := map[string]int{}, map[string]int{}
+	now := r.s.now()
+	// Existing names and addresses, read once rather than per line.
+	taken, takenEmail := map[string]bool{}, map[string]bool{}
+	rows, err := r.tx.Query(ctx, `SELECT username, email_key FROM accounts`)
 	if err != nil {
-		problem(g.Line, "group %s: %v", g.Name, err)
+		return nil, err
+	}
+	for rows.Next() {
+		var u, e string
+		if err := rows.Scan(&u, &e); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		taken[u], takenEmail[e] = true, true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	profileNames, err := r.s.profileNames(ctx, r.tx)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range accounts {
+		bad := func(format string, args ...any) {
+			r.left[memberKey(a.Username)] = a.Line
+			r.bad(a.Line, "%s: "+format, append([]any{shown(a.Username)}, args...)...)
+		}
+		username, email, name, err := checkImportAccount(a)
+		if err != nil {
+			bad("%s", reason(err))
+			continue
+		}
+		hash := strings.TrimSpace(a.PasswordHash)
+		if hash != "" {
+			if err := r.s.hasher.checkImportedHash(hash); err != nil {
+				bad("the password hash is refused: %s", reason(err))
+				continue
+			}
+		}
+		key := EmailKey(email)
+		if first, ok := seenName[username]; ok {
+			bad("already on line %d", first)
+			continue
+		}
+		if first, ok := seenEmail[key]; ok {
+			bad("e-mail %s already on line %d", email, first)
+			continue
+		}
+		seenName[username], seenEmail[key] = a.Line, a.Line
+		if taken[username] || takenEmail[key] {
+			bad("an account with this username or e-mail exists already")
+			continue
+		}
+		if profileNames[username] {
+			bad("a member has a profile of this name, which applications would take for this account")
+			continue
+		}
+		var id int64
+		// The directory the file comes from vouched for the address.
+		err = r.tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
+			email_confirmed_by, email_confirmed_at)
+			VALUES (?, ?, ?, ?, ?, 'en', 'active', ?, ?, 'import', ?) RETURNING id`, username, email, key, name, hash, now, now, now).Scan(&id)
+		if err != nil {
+			return nil, err
+		}
+		r.ids[username] = id
+		created[i] = true
+		r.rep.Accounts++
+	}
+	return created, nil
+}
+
+// memberKey is how a member names an account: as a username is stored.
+func memberKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// group creates g when it is new and adds its members.
+func (r *importRun) group(ctx context.Context, g ImportGroup) error {
+	name, description, err := checkImportGroup(g)
+	if err != nil {
+		r.bad(g.Line, "group %s: %v", shown(g.Name), err)
 		return nil
 	}
-	if g.Description, err = CheckText("description", g.Description, 128, false); err != nil {
-		problem(g.Line, "group %s: %v", name, err)
-		return nil
-	}
-	gid, fresh := made[name]
+	gid, fresh := r.made[name]
 	if !fresh {
-		err = tx.QueryRow(ctx, `SELECT id FROM account_groups WHERE name = ?`, name).Scan(&gid)
+		err = r.tx.QueryRow(ctx, `SELECT id FROM account_groups WHERE name = ?`, name).Scan(&gid)
 		if errors.Is(err, sql.ErrNoRows) {
-			if err := tx.QueryRow(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, ?, ?) RETURNING id`,
-				name, g.Description, s.now()).Scan(&gid); err != nil {
+			if err := r.tx.QueryRow(ctx, `INSERT INTO account_groups (name, description, created_at) VALUES (?, ?, ?) RETURNING id`,
+				name, description, r.s.now()).Scan(&gid); err != nil {
 				return err
 			}
-			made[name], fresh = gid, true
-			rep.Groups++
+			r.made[name], fresh = gid, true
+			r.rep.Groups++
 		} else if err != nil {
 			return err
 		}
 	}
-	for _, m := range g.Members {
-		m = strings.ToLower(strings.TrimSpace(m))
-		id, ok := ids[m]
+	for _, raw := range g.Members {
+		m := memberKey(raw)
+		id, ok := r.ids[m]
+		if line, left := r.left[m]; !ok && left {
+			// Not the existing account of that name either: the entry
+			// was refused, and so is what it would have joined.
+			if r.opts.SkipInvalid {
+				r.bad(g.Line, "group %s: member %s left out: its entry on line %d is skipped", name, shown(raw), line)
+			}
+			continue
+		}
 		if !ok {
-			if err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE username = ?`, m).Scan(&id); err != nil {
-				problem(g.Line, "group %s: member %s is neither in the file nor an account", name, m)
+			if err := r.tx.QueryRow(ctx, `SELECT id FROM accounts WHERE username = ?`, m).Scan(&id); err != nil {
+				r.bad(g.Line, "group %s: member %s is neither in the file nor an account", name, shown(raw))
 				continue
 			}
 		}
 		key := [2]int64{gid, id}
-		if joined[key] {
+		if r.joined[key] {
 			continue
 		}
 		if !fresh {
 			// An existing group may have the member already.
 			var already int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND account_id = ?`, gid, id).Scan(&already); err != nil {
+			if err := r.tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND account_id = ?`, gid, id).Scan(&already); err != nil {
 				return err
 			}
 			if already > 0 {
 				continue
 			}
 		}
-		joined[key] = true
-		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES (?, ?)`, gid, id); err != nil {
+		if name == AdminGroup {
+			if !r.opts.AllowAdmin {
+				r.rep.AdminRefused = append(r.rep.AdminRefused, m)
+				r.rep.Problems = append(r.rep.Problems, ImportProblem{Line: g.Line,
+					Message: fmt.Sprintf("group admin: %s would become an administrator of Pelote, which this import does not allow", m)})
+				continue
+			}
+			r.rep.Administrators = append(r.rep.Administrators, m)
+		}
+		r.joined[key] = true
+		if _, err := r.tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES (?, ?)`, gid, id); err != nil {
 			return err
 		}
-		rep.Memberships++
+		r.rep.Memberships++
 	}
 	return nil
 }

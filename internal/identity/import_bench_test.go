@@ -32,7 +32,7 @@ func BenchmarkImportedLogin(b *testing.B) {
 		for i := range accounts {
 			accounts[i] = identity.ImportAccount{Line: i + 1, Username: fmt.Sprintf("u%06d", i), Email: fmt.Sprintf("u%06d@example.org", i), PasswordHash: sshaHash(pw)}
 		}
-		if _, err := s.Import(ctx, accounts, nil, false); err != nil {
+		if _, err := s.Import(ctx, accounts, nil, identity.ImportOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		return s, accounts
@@ -67,7 +67,7 @@ func BenchmarkImport(b *testing.B) {
 		for i := range accounts {
 			accounts[i] = identity.ImportAccount{Line: i + 1, Username: fmt.Sprintf("u%06d", i), Email: fmt.Sprintf("u%06d@example.org", i), PasswordHash: "{SSHA}dKg6Zicv/OsorPie/dsk/WgPGu3uJBX1", Groups: []string{fmt.Sprintf("g%02d", i%50)}}
 		}
-		if rep, err := s.Import(ctx, accounts, nil, false); err != nil || rep.Accounts != 1000 {
+		if rep, err := s.Import(ctx, accounts, nil, identity.ImportOptions{}); err != nil || rep.Accounts != 1000 {
 			b.Fatal(rep, err)
 		}
 	}

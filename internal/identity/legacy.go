@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"hash"
 	"strings"
 
@@ -50,9 +51,30 @@ func validLegacy(encoded string) bool {
 		return digest != nil && len(salt) > 0
 	case "crypt":
 		s := encoded[len("{CRYPT}"):]
-		return strings.Count(s, "$") >= 3
+		c := crypt.NewFromHash(s)
+		if c == nil || strings.Count(s, "$") < 3 {
+			return false
+		}
+		_, err := c.Cost(s)
+		return err == nil
 	}
 	return false
+}
+
+// maxHashBytes bounds a stored hash: the longest Pelote reads (argon2id
+// with a 64-byte key, SHA-crypt with "rounds=") is far shorter.
+const maxHashBytes = 512
+
+// checkImportedHash says whether encoded is a hash Pelote can check and
+// within the cost caps; the error names the problem (and the cap).
+func (h *Hasher) checkImportedHash(encoded string) error {
+	if len(encoded) > maxHashBytes || strings.IndexFunc(encoded, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return invalid("password_hash", "not a hash Pelote can check: it holds spaces, line breaks or other characters no hash has")
+	}
+	if _, _, _, err := parsePHC(encoded); err != nil && !validLegacy(encoded) {
+		return invalid("password_hash", "not a hash Pelote can check (bcrypt, {SSHA}, {SSHA256}, {SSHA512}, {CRYPT}$5$ or $6$, argon2id)")
+	}
+	return h.hashCost(encoded)
 }
 
 // sshaParts splits {SSHA…}base64(digest ‖ salt).
@@ -109,17 +131,21 @@ func (h *Hasher) verifyAny(ctx context.Context, pw, encoded string) (ok, rehash 
 	if len(pw) > maxPasswordBytes {
 		return false, false, nil
 	}
+	if err := h.hashCost(encoded); err != nil {
+		return h.refuseCostly(ctx, pw, err)
+	}
 	ok, err = h.verifyLegacyPadded(ctx, pw, encoded)
 	return ok, ok, err
 }
 
 // SetPasswordHash stores a hash brought from another system (bcrypt,
-// {SSHA}, {SSHA256}, {SSHA512}, {CRYPT}$5$/$6$, or argon2id), for a member
-// moving in with their password; it ends the account's sessions.
+// {SSHA}, {SSHA256}, {SSHA512}, {CRYPT}$5$/$6$, or argon2id), within the
+// cost caps, for a member moving in with their password; it ends the
+// account's sessions.
 func (s *Store) SetPasswordHash(ctx context.Context, username, encoded string) error {
 	encoded = strings.TrimSpace(encoded)
-	if _, _, _, err := parsePHC(encoded); err != nil && !validLegacy(encoded) {
-		return &InvalidError{Field: "password_hash", Reason: "not a hash Pelote can check (bcrypt, {SSHA}, {SSHA256}, {SSHA512}, {CRYPT}$5$ or $6$, argon2id)"}
+	if err := s.hasher.checkImportedHash(encoded); err != nil {
+		return fmt.Errorf("identity: set password hash: %w", err)
 	}
 	return s.setHash(ctx, username, encoded, 0, nil)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"unicode/utf8"
@@ -58,11 +59,21 @@ const (
 // time: argon2id is memory-hard, and queuing bounds the memory a flood of
 // logins can take (cores x MemoryKiB) without lowering throughput.
 type Hasher struct {
+	// Log receives the refusals of stored hashes over the cost caps (see
+	// hashCost); slog's default logger when nil.
+	Log    *slog.Logger
 	params Argon2Params
 	slots  chan struct{}
 	// argon is what one argon2id computation with params costs here, for
 	// padding the verification of faster foreign hashes (legacy_pad.go).
 	argon argonCost
+}
+
+func (h *Hasher) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
 }
 
 // NewHasher returns a Hasher with params (already validated).
@@ -121,6 +132,9 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	}
 	if len(pw) > maxPasswordBytes {
 		return false, false, nil
+	}
+	if err := h.hashCost(encoded); err != nil {
+		return h.refuseCostly(ctx, pw, err)
 	}
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err

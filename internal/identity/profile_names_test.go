@@ -55,7 +55,7 @@ func TestProfileNamesCannotImpersonate(t *testing.T) {
 	if _, _, err := s.SignUpWithInvitation(ctx, token, carol); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("invitation named as a profile: %v", err)
 	}
-	rep, err := s.Import(ctx, []identity.ImportAccount{{Line: 3, Username: "carol", Email: "carol@example.org"}}, nil, true)
+	rep, err := s.Import(ctx, []identity.ImportAccount{{Line: 3, Username: "carol", Email: "carol@example.org"}}, nil, identity.ImportOptions{DryRun: true})
 	if !errors.Is(err, identity.ErrImportRefused) || len(rep.Problems) != 1 || rep.Problems[0].Line != 3 {
 		t.Errorf("import named as a profile: %v %+v", err, rep)
 	}

@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,8 +13,8 @@ import (
 // It trims s and refuses invalid UTF-8, more than max characters, and the
 // characters that act rather than print: C0 and C1 controls and DEL (ESC
 // starts terminal sequences, U+009B is a one-character CSI), and the
-// bidirectional embeddings, overrides and isolates that reorder what
-// follows them (U+202A–U+202E, U+2066–U+2069). multiline allows line
+// bidirectional controls that reorder what follows them (embeddings,
+// overrides, isolates, and the marks). multiline allows line
 // feeds, and drops the carriage returns browsers send before them; the
 // Unicode line and paragraph separators are refused either way.
 func CheckText(field, s string, max int, multiline bool) (string, error) {
@@ -41,9 +42,10 @@ func CheckText(field, s string, max int, multiline bool) (string, error) {
 }
 
 // IsControl reports whether r is a character CheckText refuses wherever it
-// is: a C0 or C1 control, DEL, or a bidirectional embedding, override or
-// isolate. Printing code escapes the same characters in what was stored
-// before the rule existed.
+// is: a C0 or C1 control, DEL, or a bidirectional control (U+061C,
+// U+200E, U+200F, U+202A–U+202E, U+2066–U+2069). Imports check with it
+// too (checkOneLine), and printing code escapes the same characters in
+// what was stored before the rule existed.
 func IsControl(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }

@@ -106,11 +106,11 @@ func TestFreeTextRefusesControls(t *testing.T) {
 					return err
 				},
 				"import display name": func() error {
-					_, err := s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: "imported", Email: "imported@example.org", DisplayName: bad}}, nil, true)
+					_, err := s.Import(ctx, []identity.ImportAccount{{Line: 1, Username: "imported", Email: "imported@example.org", DisplayName: bad}}, nil, identity.ImportOptions{DryRun: true})
 					return err
 				},
 				"import group description": func() error {
-					_, err := s.Import(ctx, nil, []identity.ImportGroup{{Line: 1, Name: "imported", Description: bad}}, true)
+					_, err := s.Import(ctx, nil, []identity.ImportGroup{{Line: 1, Name: "imported", Description: bad}}, identity.ImportOptions{DryRun: true})
 					return err
 				},
 			}

@@ -4,18 +4,12 @@
 package importer
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"slices"
 	"strings"
-
-	goldap "github.com/go-ldap/ldap/v3"
-	"github.com/go-ldap/ldif"
 
 	"pelote/internal/identity"
 )
@@ -24,7 +18,8 @@ import (
 const MaxFile = 64 << 20
 
 // Read parses data as LDIF when it looks like one (a "dn:" or "version:"
-// line first), as CSV otherwise.
+// line first, once comments and folding are read as LDIF reads them), as
+// CSV otherwise.
 func Read(r io.Reader) ([]identity.ImportAccount, []identity.ImportGroup, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFile+1))
 	if err != nil {
@@ -33,23 +28,11 @@ func Read(r io.Reader) ([]identity.ImportAccount, []identity.ImportGroup, error)
 	if len(data) > MaxFile {
 		return nil, nil, fmt.Errorf("importer: the file is larger than %d MiB", MaxFile>>20)
 	}
-	first := firstLine(data)
-	if strings.HasPrefix(first, "dn:") || strings.HasPrefix(first, "version:") {
+	if looksLikeLDIF(data) {
 		return ReadLDIF(data)
 	}
 	accounts, err := ReadCSV(data)
 	return accounts, nil, err
-}
-
-func firstLine(data []byte) string {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			return strings.ToLower(l)
-		}
-	}
-	return ""
 }
 
 // ReadCSV reads username, email, display name, password hash, groups
@@ -65,10 +48,14 @@ func ReadCSV(data []byte) ([]identity.ImportAccount, error) {
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
-			return nil, fmt.Errorf("importer: line %d: %w", line, err)
+			// FieldPos panics when no record was read: the error says where.
+			if pe, ok := errors.AsType[*csv.ParseError](err); ok {
+				return nil, fmt.Errorf("importer: line %d: %w", pe.StartLine, pe.Err)
+			}
+			return nil, fmt.Errorf("importer: %w", err)
 		}
+		line, _ := r.FieldPos(0)
 		if len(out) == 0 && strings.EqualFold(strings.TrimSpace(rec[0]), "username") {
 			continue
 		}
@@ -80,106 +67,4 @@ func ReadCSV(data []byte) ([]identity.ImportAccount, error) {
 			DisplayName: strings.TrimSpace(rec[2]), PasswordHash: strings.TrimSpace(rec[3]),
 			Groups: strings.FieldsFunc(rec[4], func(r rune) bool { return r == ' ' || r == ';' })})
 	}
-}
-
-// urlValue finds "attr:< URL" lines: the LDIF library would read the file
-// they point to, and an import must not read the server's files.
-var urlValue = regexp.MustCompile(`(?m)^[A-Za-z0-9][A-Za-z0-9;.-]*:<`)
-
-var emptyValue = regexp.MustCompile(`(?m)^[A-Za-z0-9][A-Za-z0-9;.-]*:[ \t]*\r?\n`)
-
-// ReadLDIF reads people (inetOrgPerson, posixAccount, account with a uid)
-// and groups (groupOfNames, groupOfUniqueNames with member DNs, posixGroup
-// with memberUid) from an OpenLDAP export. Other entries are skipped.
-func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, error) {
-	if loc := urlValue.FindIndex(data); loc != nil {
-		return nil, nil, fmt.Errorf("importer: line %d: values read from URLs (attr:< …) are refused", bytes.Count(data[:loc[0]], []byte("\n"))+1)
-	}
-	var l ldif.LDIF
-	// Empty values are legal LDIF (slapcat writes "creatorsName:" for
-	// entries slapadd loaded) but the parser refuses them; none matters here.
-	if err := ldif.Unmarshal(bytes.NewReader(emptyValue.ReplaceAll(data, nil)), &l); err != nil {
-		return nil, nil, fmt.Errorf("importer: %w", err)
-	}
-	lines := entryLines(data)
-	var accounts []identity.ImportAccount
-	var groups []identity.ImportGroup
-	uidOf := map[string]string{} // person DN (normalised) → uid
-	type pending struct {
-		g   identity.ImportGroup
-		dns []string
-	}
-	var withDNs []pending
-	for i, e := range l.AllEntries() {
-		line := 0
-		if i < len(lines) {
-			line = lines[i]
-		}
-		classes := lower(e.GetAttributeValues("objectClass"))
-		switch {
-		case e.GetAttributeValue("uid") != "" && (slices.Contains(classes, "inetorgperson") || slices.Contains(classes, "posixaccount") || slices.Contains(classes, "account")):
-			uid := e.GetAttributeValue("uid")
-			uidOf[normDN(e.DN)] = uid
-			name := e.GetAttributeValue("displayName")
-			if name == "" {
-				name = e.GetAttributeValue("cn")
-			}
-			accounts = append(accounts, identity.ImportAccount{Line: line, Username: uid, Email: e.GetAttributeValue("mail"),
-				DisplayName: name, PasswordHash: e.GetAttributeValue("userPassword")})
-		case slices.Contains(classes, "groupofnames") || slices.Contains(classes, "groupofuniquenames") || slices.Contains(classes, "posixgroup"):
-			g := identity.ImportGroup{Line: line, Name: e.GetAttributeValue("cn"), Description: e.GetAttributeValue("description"),
-				Members: e.GetAttributeValues("memberUid")}
-			dns := append(e.GetAttributeValues("member"), e.GetAttributeValues("uniqueMember")...)
-			withDNs = append(withDNs, pending{g, dns})
-		}
-	}
-	// Member DNs name people by their entry: resolved once all are read.
-	for _, p := range withDNs {
-		for _, dn := range p.dns {
-			if uid, ok := uidOf[normDN(dn)]; ok && !slices.Contains(p.g.Members, uid) {
-				p.g.Members = append(p.g.Members, uid)
-			}
-		}
-		groups = append(groups, p.g)
-	}
-	return accounts, groups, nil
-}
-
-// entryLines returns the line each entry starts on, for the report.
-func entryLines(data []byte) []int {
-	var out []int
-	inEntry := false
-	for i, l := range strings.Split(string(data), "\n") {
-		l = strings.TrimRight(l, "\r")
-		switch {
-		case strings.HasPrefix(strings.ToLower(l), "dn:") && !inEntry:
-			out = append(out, i+1)
-			inEntry = true
-		case l == "":
-			inEntry = false
-		}
-	}
-	return out
-}
-
-func lower(vs []string) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = strings.ToLower(v)
-	}
-	return out
-}
-
-func normDN(dn string) string {
-	p, err := goldap.ParseDN(dn)
-	if err != nil {
-		return strings.ToLower(dn)
-	}
-	var parts []string
-	for _, r := range p.RDNs {
-		for _, a := range r.Attributes {
-			parts = append(parts, strings.ToLower(a.Type)+"="+strings.ToLower(a.Value))
-		}
-	}
-	return strings.Join(parts, ",")
 }

@@ -5,6 +5,8 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +30,9 @@ type Config struct {
 	// From is the sender, e.g. "Pelote <id@example.org>".
 	From    string
 	Timeout time.Duration
+	// RootCAs, when set, are the only authorities trusted for the
+	// server's certificate (a private CA); nil trusts the system's.
+	RootCAs *x509.CertPool
 }
 
 // Message is one plain-text mail to one person.
@@ -75,6 +80,9 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	}
+	if s.cfg.RootCAs != nil {
+		opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: s.cfg.Host, RootCAs: s.cfg.RootCAs, MinVersion: tls.VersionTLS12}))
 	}
 	if s.cfg.Username != "" {
 		auth := gomail.SMTPAuthAutoDiscover

@@ -101,3 +101,27 @@ func TestQueueRetries(t *testing.T) {
 		t.Fatalf("delivered: %+v", got)
 	}
 }
+
+// TestSendSTARTTLS: with starttls (the default), the message goes over TLS
+// to a server whose certificate is checked.
+func TestSendSTARTTLS(t *testing.T) {
+	sink := mailtest.StartTLS(t)
+	cfg := config(t, sink.Addr)
+	cfg.TLS, cfg.RootCAs = "starttls", sink.RootCAs
+	s, err := mail.NewSender(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), mail.Message{To: "alice@example.org", Subject: "x", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.Messages(); len(got) != 1 || !got[0].TLS {
+		t.Fatalf("delivered: %+v", got)
+	}
+	// An untrusted certificate is refused: nothing goes in clear instead.
+	cfg.RootCAs = nil
+	s, _ = mail.NewSender(cfg)
+	if err := s.Send(context.Background(), mail.Message{To: "alice@example.org", Subject: "x", Text: "x"}); err == nil || len(sink.Messages()) != 1 {
+		t.Fatalf("sent to a server with an unknown certificate: %v", err)
+	}
+}

@@ -1,9 +1,3 @@
-// Package notify tells operators what happened: checks going down and up,
-// heartbeats missed, alerts relayed from Prometheus, new upstream releases.
-// Producers hand it a Message; it routes the message by tag and severity to
-// the configured channels (chat webhooks, Matrix, e-mail, ntfy, plain JSON
-// webhooks) through a durable outbox, so a notification survives a restart
-// and a channel that is down gets it once it is back.
 package notify
 
 import (
@@ -38,6 +32,10 @@ type Message struct {
 	// Tags route the message (a check's tags, an alert's labels as
 	// "name=value").
 	Tags []string
+	// Owner is the group that answers for the subject (a check's owner
+	// group), "" for none: a route with owner: true also mails its
+	// members. A tag "owner=GROUP" says the same when Owner is empty.
+	Owner string
 	// Title is one line; Text is plain text and may hold a job's output,
 	// which channels shorten to what they accept.
 	Title, Text string

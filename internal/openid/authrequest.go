@@ -49,9 +49,13 @@ type AuthRequest struct {
 	AuthTime                        time.Time `json:"-"`
 	AMR                             []string  `json:"-"`
 	IsDone                          bool      `json:"-"`
-	// Consented is set once the person agreed on the consent page, so a
-	// prompt=consent request does not ask twice.
-	Consented bool `json:"-"`
+	// ConsentedBy is the account that agreed on this request's consent
+	// page, so a prompt=consent request does not ask it twice (and asks
+	// anyone else).
+	ConsentedBy int64 `json:"-"`
+	// BrowserHash is the hash of the cookie of the browser that started
+	// the request: only that browser may go on with it.
+	BrowserHash string `json:"-"`
 }
 
 // Has reports whether the request asks for prompt p.
@@ -110,13 +114,25 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hint
 	if r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
+	if err := checkRequestSize(r); err != nil {
+		return nil, err
+	}
+	st := stateOf(ctx)
+	if st != nil && st.requestURI {
+		return nil, &oidc.Error{ErrorType: "request_uri_not_supported", Description: "request_uri is not supported: send the parameters in the query"}
+	}
+	if st == nil || st.browser == "" {
+		// Serve always binds the request to a browser; a request without
+		// one could be finished by anyone who learns its id.
+		return nil, oidc.ErrServerError().WithDescription("the authorization request is not bound to a browser")
+	}
 	now := s.now()
 	a := &AuthRequest{
 		ID: randomID(24), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scopes: r.Scopes, State: r.State,
 		Nonce: r.Nonce, ResponseType: string(r.ResponseType), ResponseMode: string(r.ResponseMode), Prompt: r.Prompt,
 		MaxAge: r.MaxAge, LoginHint: r.LoginHint, CodeChallenge: r.CodeChallenge,
 		CodeChallengeMethod: string(r.CodeChallengeMethod), HintSubject: hintSubject,
-		CreatedAt: now, ExpiresAt: now.Add(loginWindow),
+		CreatedAt: now, ExpiresAt: now.Add(loginWindow), BrowserHash: hashToken(st.browser),
 	}
 	for _, l := range r.UILocales {
 		a.UILocales = append(a.UILocales, l.String())
@@ -125,16 +141,54 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hint
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, request, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		a.ID, a.ClientID, string(body), now.Unix(), a.ExpiresAt.Unix())
+	_, err = s.db.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, request, created_at, expires_at, browser_hash) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.ID, a.ClientID, string(body), now.Unix(), a.ExpiresAt.Unix(), a.BrowserHash)
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
+// Bounds on what an authorization request may carry: anyone can send one,
+// and it is stored until the person signs in, so its size is capped far
+// above what applications send but far below what a URL may hold.
+const (
+	maxState      = 2048
+	maxNonce      = 512
+	maxLoginHint  = 256
+	maxChallenge  = 128
+	maxScopes     = 32
+	maxScopeBytes = 1024
+	maxUILocales  = 8
+)
+
+func checkRequestSize(r *oidc.AuthRequest) error {
+	tooLong := func(name string, max int) error {
+		return oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", name, max)
+	}
+	scopeBytes := 0
+	for _, sc := range r.Scopes {
+		scopeBytes += len(sc) + 1
+	}
+	switch {
+	case len(r.State) > maxState:
+		return tooLong("state", maxState)
+	case len(r.Nonce) > maxNonce:
+		return tooLong("nonce", maxNonce)
+	case len(r.LoginHint) > maxLoginHint:
+		return tooLong("login_hint", maxLoginHint)
+	case len(r.CodeChallenge) > maxChallenge:
+		return tooLong("code_challenge", maxChallenge)
+	case len(r.Scopes) > maxScopes || scopeBytes > maxScopeBytes:
+		return oidc.ErrInvalidScope().WithDescription("at most %d scopes and %d bytes of scope", maxScopes, maxScopeBytes)
+	case len(r.UILocales) > maxUILocales:
+		return oidc.ErrInvalidRequest().WithDescription("at most %d ui_locales", maxUILocales)
+	}
+	return nil
+}
+
 const authRequestColumns = `r.id, r.request, r.created_at, r.expires_at, COALESCE(r.account_id, 0), COALESCE(r.profile_id, 0),
-	COALESCE(r.session_id, 0), r.auth_time, r.amr, r.done, COALESCE(sb.subject, ''), r.code_expires_at, r.code_used_at, COALESCE(r.grant_id, 0), r.consented`
+	COALESCE(r.session_id, 0), r.auth_time, r.amr, r.done, COALESCE(sb.subject, ''), r.code_expires_at, r.code_used_at, COALESCE(r.grant_id, 0), r.consented_by, r.browser_hash`
 
 type authRow struct {
 	a                     *AuthRequest
@@ -146,10 +200,10 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (authRow, error) {
 	a := &AuthRequest{}
 	var body, amr string
 	var created, expires, authTime int64
-	var done, consented int
+	var done int
 	var ar authRow
 	err := row.Scan(&a.ID, &body, &created, &expires, &a.AccountID, &a.ProfileID, &a.SessionID, &authTime, &amr, &done,
-		&a.Subject, &ar.codeExpires, &ar.codeUsed, &ar.grantID, &consented)
+		&a.Subject, &ar.codeExpires, &ar.codeUsed, &ar.grantID, &a.ConsentedBy, &a.BrowserHash)
 	if err != nil {
 		return ar, err
 	}
@@ -157,7 +211,7 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (authRow, error) {
 	if err := json.Unmarshal([]byte(body), a); err != nil {
 		return ar, fmt.Errorf("openid: auth request %s: %w", id, err)
 	}
-	a.ID, a.CreatedAt, a.ExpiresAt, a.AuthTime, a.IsDone, a.Consented = id, unix(created), unix(expires), unix(authTime), done == 1, consented == 1
+	a.ID, a.CreatedAt, a.ExpiresAt, a.AuthTime, a.IsDone = id, unix(created), unix(expires), unix(authTime), done == 1
 	if amr != "" {
 		a.AMR = strings.Split(amr, " ")
 	}
@@ -195,9 +249,9 @@ func (s *Store) ChooseProfile(ctx context.Context, id string, accountID, profile
 	return s.updatePending(ctx, `account_id = ?, profile_id = ?`, id, accountID, profileID)
 }
 
-// Consent records that the person agreed on the consent page.
-func (s *Store) Consent(ctx context.Context, id string) error {
-	return s.updatePending(ctx, `consented = 1`, id)
+// Consent records that the account agreed on the request's consent page.
+func (s *Store) Consent(ctx context.Context, id string, accountID int64) error {
+	return s.updatePending(ctx, `consented_by = ?`, id, accountID)
 }
 
 func (s *Store) updatePending(ctx context.Context, set, id string, args ...any) error {
@@ -220,15 +274,17 @@ type Completion struct {
 	AMR                             []string
 }
 
-// Complete marks a request as authenticated, ready for the code.
+// Complete marks a request as authenticated, ready for the code. It
+// completes a request once, and only for the account that chose its
+// profile, if one did: a request cannot change hands once started.
 func (s *Store) Complete(ctx context.Context, id string, c Completion) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := subjectFor(ctx, tx, c.ProfileID); err != nil {
 			return err
 		}
 		res, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET account_id = ?, profile_id = ?, session_id = ?, auth_time = ?, amr = ?, done = 1
-			WHERE id = ? AND code_hash IS NULL AND expires_at > ?`,
-			c.AccountID, c.ProfileID, c.SessionID, c.AuthTime.Unix(), strings.Join(c.AMR, " "), id, s.now().Unix())
+			WHERE id = ? AND done = 0 AND code_hash IS NULL AND expires_at > ? AND (account_id IS NULL OR account_id = ?)`,
+			c.AccountID, c.ProfileID, c.SessionID, c.AuthTime.Unix(), strings.Join(c.AMR, " "), id, s.now().Unix(), c.AccountID)
 		if err != nil {
 			return err
 		}
@@ -247,6 +303,17 @@ func subjectFor(ctx context.Context, tx *store.Tx, profileID int64) (string, err
 	var sub string
 	err := tx.QueryRow(ctx, `SELECT subject FROM oidc_subjects WHERE profile_id = ?`, profileID).Scan(&sub)
 	return sub, err
+}
+
+// ProfileOfSubject returns the profile a subject names (an id_token_hint's
+// sub), store.ErrNotFound for none.
+func (s *Store) ProfileOfSubject(ctx context.Context, subject string) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, `SELECT profile_id FROM oidc_subjects WHERE subject = ?`, subject).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("openid: subject: %w", store.ErrNotFound)
+	}
+	return id, err
 }
 
 // SaveAuthCode attaches the code to a completed request, once: asking the

@@ -66,7 +66,7 @@ func (w *benchWorld) token(b *testing.B, id, secret string, form url.Values) map
 
 // code makes a completed request and its code, as the login pages would.
 func (w *benchWorld) code(b *testing.B, ctx context.Context) string {
-	req, err := w.f.st.CreateAuthRequest(ctx, &oidc.AuthRequest{ClientID: "app", RedirectURI: "https://app.example.org/cb",
+	req, err := w.f.st.CreateAuthRequest(withBrowser(ctx, "test browser"), &oidc.AuthRequest{ClientID: "app", RedirectURI: "https://app.example.org/cb",
 		ResponseType: oidc.ResponseTypeCode, Scopes: []string{"openid", "profile", "offline_access"}}, "")
 	if err != nil {
 		b.Fatal(err)

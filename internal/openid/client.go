@@ -141,6 +141,11 @@ func checkRedirectURI(field, raw string, public bool) error {
 		}
 	case !public:
 		return &identity.InvalidError{Field: field, Reason: fmt.Sprintf("%q: only public (native) clients may use a custom scheme", raw)}
+	case !strings.Contains(u.Scheme, "."):
+		// RFC 8252 7.1: a private-use scheme is a reversed domain name the
+		// application's authors control. This also keeps out javascript:,
+		// data:, file: and the like, which browsers would act upon.
+		return &identity.InvalidError{Field: field, Reason: fmt.Sprintf("%q: a custom scheme must be a reversed domain name, such as org.example.app:/callback", raw)}
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func TestClientValidation(t *testing.T) {
 func (f *fixture) flow(t *testing.T, client string, profile int64, scopes ...string) (*AuthRequest, string) {
 	t.Helper()
 	ctx := t.Context()
-	req, err := f.st.CreateAuthRequest(ctx, &oidc.AuthRequest{ClientID: client, RedirectURI: "https://notes.example.org/cb",
+	req, err := f.st.CreateAuthRequest(withBrowser(ctx, "test browser"), &oidc.AuthRequest{ClientID: client, RedirectURI: "https://notes.example.org/cb",
 		ResponseType: oidc.ResponseTypeCode, Scopes: scopes, CodeChallenge: "abc", CodeChallengeMethod: oidc.CodeChallengeMethodS256}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -337,12 +337,12 @@ func TestPKCERequiredForPublicClients(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	f.st.CreateClient(ctx, Client{ID: "app", Service: "cloud", Public: true, RedirectURIs: []string{"http://127.0.0.1/cb"}})
-	_, err := f.st.CreateAuthRequest(ctx, &oidc.AuthRequest{ClientID: "app", RedirectURI: "http://127.0.0.1/cb", ResponseType: oidc.ResponseTypeCode, Scopes: []string{"openid"}}, "")
+	_, err := f.st.CreateAuthRequest(withBrowser(ctx, "test browser"), &oidc.AuthRequest{ClientID: "app", RedirectURI: "http://127.0.0.1/cb", ResponseType: oidc.ResponseTypeCode, Scopes: []string{"openid"}}, "")
 	var oe *oidc.Error
 	if !errors.As(err, &oe) || oe.ErrorType != oidc.InvalidRequest {
 		t.Fatalf("no PKCE: %v", err)
 	}
-	_, err = f.st.CreateAuthRequest(ctx, &oidc.AuthRequest{ClientID: "app", RedirectURI: "http://127.0.0.1/cb", ResponseType: oidc.ResponseTypeCode,
+	_, err = f.st.CreateAuthRequest(withBrowser(ctx, "test browser"), &oidc.AuthRequest{ClientID: "app", RedirectURI: "http://127.0.0.1/cb", ResponseType: oidc.ResponseTypeCode,
 		Scopes: []string{"openid"}, CodeChallenge: "x", CodeChallengeMethod: oidc.CodeChallengeMethodPlain}, "")
 	if !errors.As(err, &oe) {
 		t.Fatalf("plain PKCE accepted: %v", err)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"pelote/internal/ratelimit"
+	"pelote/internal/store"
 )
 
 // Provider serves the OpenID Connect endpoints over a Store.
@@ -26,6 +27,13 @@ type Provider struct {
 	op      *op.Provider
 	limiter *ratelimit.Buckets
 	log     *slog.Logger
+	issuer  string
+	// secure is set under https: the browser cookie is then Secure and
+	// __Host- prefixed.
+	secure bool
+	// Page shows a person an error page in their language, with a
+	// catalogue key; the web server sets it. Without it, plain text.
+	Page func(w http.ResponseWriter, r *http.Request, status int, key string)
 }
 
 // Endpoints op serves, as mounted on Pelote's mux. The token endpoint is
@@ -61,7 +69,9 @@ func NewProvider(st *Store, issuer string, tokenRate int, log *slog.Logger) (*Pr
 	if err != nil {
 		return nil, fmt.Errorf("openid: %w", err)
 	}
-	return &Provider{st: st, op: p, limiter: ratelimit.NewBuckets(tokenRate, st.Now), log: log}, nil
+	u, _ := url.Parse(issuer)
+	return &Provider{st: st, op: p, limiter: ratelimit.NewBuckets(tokenRate, st.Now), log: log,
+		issuer: strings.TrimRight(issuer, "/"), secure: u != nil && u.Scheme == "https"}, nil
 }
 
 // Store returns the provider's storage.
@@ -77,6 +87,10 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v4/user", p.gitlabUser)
 }
 
+// ServeHTTP serves one of the provider's endpoints (the web server puts
+// its own checks in front of /authorize).
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.serve(w, r) }
+
 // APIPatterns are the endpoints called by applications rather than
 // browsers: cross-origin checks for forms do not apply to them.
 func APIPatterns() []string {
@@ -84,20 +98,158 @@ func APIPatterns() []string {
 }
 
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/oauth/token" && !p.allowToken(w, r) {
+	browser := browserEndpoint(r.URL.Path)
+	if err := r.ParseForm(); err != nil {
+		// Malformed queries and bodies are refused here, in plain words,
+		// rather than by whichever library layer trips on them first.
+		if browser {
+			p.page(w, r, http.StatusBadRequest, "oidc.err.malformed")
+		} else {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the request's query or form cannot be parsed")
+		}
 		return
 	}
-	p.op.ServeHTTP(w, r.WithContext(WithRequestState(r.Context())))
+	ctx := WithRequestState(r.Context())
+	switch r.URL.Path {
+	case "/.well-known/openid-configuration":
+		p.discovery(w, r)
+		return
+	case "/authorize":
+		ctx = p.bindBrowser(w, r)
+		stateOf(ctx).requestURI = r.Form.Has("request_uri")
+	case "/authorize/callback":
+		// Only the browser that started a request may collect its code.
+		if a, err := p.st.Request(ctx, r.Form.Get("id")); err == nil && !p.BoundToBrowser(r, a) {
+			p.log.Info("oidc callback from another browser", "client", a.ClientID)
+			p.page(w, r, http.StatusForbidden, "oidc.err.other_browser")
+			return
+		}
+	case "/oauth/token":
+		if !p.knownGrant(w, r) || !p.allowToken(w, r) || !p.knownClient(ctx, w, r) {
+			return
+		}
+	case "/oauth/introspect", "/revoke":
+		if r.PostForm.Get("token") == "" {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "token is missing")
+			return
+		}
+	}
+	if browser {
+		w = &pageOnError{ResponseWriter: w, r: r, p: p}
+	}
+	p.op.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// browserEndpoint tells the endpoints people's browsers visit, whose
+// errors are pages, from those applications call, whose errors are JSON.
+func browserEndpoint(path string) bool {
+	return path == "/authorize" || path == "/authorize/callback" || path == "/end_session"
+}
+
+// page shows an error page through the web server's renderer.
+func (p *Provider) page(w http.ResponseWriter, r *http.Request, status int, key string) {
+	if p.Page == nil {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	p.Page(w, r, status, key)
+}
+
+// pageOnError replaces the plain-text errors op writes for a browser (its
+// own wording, sometimes a parser's) by a translated page. Redirects to
+// the application, which carry OAuth errors, pass through.
+type pageOnError struct {
+	http.ResponseWriter
+	r        *http.Request
+	p        *Provider
+	replaced bool
+}
+
+func (w *pageOnError) WriteHeader(status int) {
+	if status < 400 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	w.Header().Del("Content-Type")
+	key := "oidc.err.bad_request"
+	if status >= 500 {
+		key = "err.internal"
+	}
+	w.p.page(w.ResponseWriter, w.r, status, key)
+}
+
+func (w *pageOnError) Write(b []byte) (int, error) {
+	if w.replaced {
+		// op's text says which parameter was wrong: worth a line in the
+		// log for the application's administrators, not a page.
+		w.p.log.Info("oidc request refused", "path", w.r.URL.Path, "reason", strings.TrimSpace(string(b[:min(len(b), 200)])))
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// knownClient authenticates the client before op looks at the grant, so
+// that an unknown client, a wrong secret and a confidential client without
+// one get the same answer whatever the grant (op looks up a code before it
+// checks who presents it). The client it loads stays in ctx for op.
+func (p *Provider) knownClient(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id != "" {
+		c, err := p.st.clientFor(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			p.log.Error("oidc token: client", "err", err)
+			writeOAuthError(w, http.StatusInternalServerError, "server_error", "the provider cannot check clients right now")
+			return false
+		case c.Public && secret == "":
+			return true // PKCE stands in for the secret
+		default:
+			if _, err := p.st.authenticate(ctx, id, secret); err == nil {
+				return true
+			}
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="pelote"`)
+	writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+	return false
+}
+
+// knownGrant refuses, with the RFC 6749 error, grant types op knows but
+// Pelote does not offer (the JWT bearer profile).
+func (p *Provider) knownGrant(w http.ResponseWriter, r *http.Request) bool {
+	switch oidc.GrantType(r.PostForm.Get("grant_type")) {
+	case oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials:
+		return true
+	case "":
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing")
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "supported grant types: authorization_code, refresh_token, client_credentials")
+	}
+	return false
+}
+
+// discovery is op's discovery document, corrected to what Pelote offers:
+// op announces the implicit flow, id_token responses and the JWT bearer
+// grant whatever the storage supports.
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	cfg := op.CreateDiscoveryConfig(op.ContextWithIssuer(r.Context(), p.issuer), p.op, p.st)
+	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
+	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	cfg.RequestParameterSupported, cfg.RequestURIParameterSupported = false, false
+	cfg.DeviceAuthorizationEndpoint, cfg.CheckSessionIframe = "", ""
+	op.Discover(w, cfg)
 }
 
 // allowToken applies the per-client rate of the token endpoint.
 func (p *Provider) allowToken(w http.ResponseWriter, r *http.Request) bool {
 	client, _, ok := r.BasicAuth()
 	if !ok {
-		if err := r.ParseForm(); err != nil {
-			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "cannot parse the form")
-			return false
-		}
 		client = r.PostForm.Get("client_id")
 	}
 	if client == "" {
@@ -141,7 +293,14 @@ var (
 	ErrAccountSelection = func() *oidc.Error {
 		return &oidc.Error{ErrorType: "account_selection_required", Description: "the person must choose a profile"}
 	}
-	ErrAccessDenied = func() *oidc.Error { return oidc.ErrAccessDenied().WithDescription("the person declined") }
+	ErrAccessDenied = func() *oidc.Error {
+		return oidc.ErrAccessDenied().WithDescription("the person declined or may not use this application")
+	}
+	// ErrInteractionRequired: the person must do something first (set up
+	// two-step verification).
+	ErrInteractionRequired = func() *oidc.Error {
+		return oidc.ErrInteractionRequired().WithDescription("the person must act on Pelote's pages first")
+	}
 )
 
 // gitlabAuthorize is the authorize endpoint of the GitLab facade: Mattermost
@@ -232,6 +391,9 @@ func (s *Store) Maintain(ctx context.Context) error {
 	}
 	now := s.now().Unix()
 	for _, q := range []string{
+		// Requests that never gave a code go at once; the others stay a
+		// day, so that a replayed code is recognised.
+		`DELETE FROM oidc_auth_requests WHERE expires_at < ? AND code_hash IS NULL`,
 		`DELETE FROM oidc_auth_requests WHERE expires_at < ? - 86400`,
 		`DELETE FROM oidc_tokens WHERE expires_at < ?`,
 		`DELETE FROM oidc_revoked_jwts WHERE expires_at < ?`,

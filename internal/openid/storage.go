@@ -34,6 +34,12 @@ type reqState struct {
 	// account.
 	client  *Client
 	account *identity.Account
+	// browser is the value of the cookie binding authorization requests
+	// to the browser that sends them (set by the provider at /authorize).
+	browser string
+	// requestURI is set when the request named a request_uri, which
+	// Pelote does not fetch.
+	requestURI bool
 }
 
 func stateOf(ctx context.Context) *reqState {
@@ -74,6 +80,12 @@ func WithRequestState(ctx context.Context) context.Context {
 	return context.WithValue(ctx, stateKey{}, &reqState{})
 }
 
+// withBrowser is WithRequestState for a request from the browser whose
+// binding cookie holds value.
+func withBrowser(ctx context.Context, value string) context.Context {
+	return context.WithValue(ctx, stateKey{}, &reqState{browser: value})
+}
+
 func noteClient(ctx context.Context, c Client) {
 	if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
 		st.alg = c.SigningAlg
@@ -112,7 +124,7 @@ func (s *Store) ClientCredentials(ctx context.Context, id, secret string) (op.Cl
 
 // ClientCredentialsTokenRequest keeps the requested scopes the client may have.
 func (s *Store) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
-	c, err := s.Client(ctx, id)
+	c, err := s.clientFor(ctx, id)
 	if err != nil {
 		return nil, err
 	}

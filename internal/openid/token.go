@@ -213,7 +213,32 @@ func (s *Store) TokenRequestByRefreshToken(ctx context.Context, token string) (o
 		}
 		return nil, errRefreshReused
 	}
+	if err := s.admitRefresh(ctx, r); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// admitRefresh applies Admit to a refresh: an account that may no longer
+// use the client loses the grant.
+func (s *Store) admitRefresh(ctx context.Context, r *refreshRequest) error {
+	c, err := s.clientFor(ctx, r.clientID)
+	if err != nil {
+		return err
+	}
+	a, err := s.accountFor(ctx, r.accountID)
+	if err != nil {
+		return err
+	}
+	_, err = s.Admit(ctx, c, a)
+	switch {
+	case errors.Is(err, ErrNotInClientGroups), errors.Is(err, ErrTOTPNotEnrolled):
+		if rerr := s.revokeGrant(ctx, r.grantID, "no longer admitted"); rerr != nil {
+			return rerr
+		}
+		return oidc.ErrInvalidGrant().WithDescription("the account may no longer use this application; sign in again")
+	}
+	return err
 }
 
 func (s *Store) refreshToken(ctx context.Context, token string) (*refreshRequest, bool, error) {

@@ -73,11 +73,15 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // form handlers answer 413.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBody {
+		limit := int64(maxBody)
+		if r.URL.Path == alertmanagerPath {
+			// An API with its own limit, which it answers in plain text.
+			limit = maxAlertmanagerBody
+		} else if r.ContentLength > limit {
 			s.errorPage(w, r, http.StatusRequestEntityTooLarge, "err.too_large")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

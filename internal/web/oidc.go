@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,11 +36,30 @@ func (s *Server) oidcRoutes(mux *http.ServeMux) {
 		return
 	}
 	s.opts.OIDC.Register(mux)
+	mux.HandleFunc("GET /authorize", s.authorize)
+	mux.HandleFunc("POST /authorize", s.authorize)
 	mux.HandleFunc("GET "+openid.LoginPath, s.oidcLogin)
 	mux.HandleFunc("POST /oidc/profile", s.oidcProfile)
 	mux.HandleFunc("POST /oidc/consent", s.oidcConsent)
 	mux.HandleFunc("GET "+openid.LogoutPath, s.oidcLogoutForm)
 	mux.HandleFunc("POST "+openid.LogoutPath, s.oidcLogout)
+}
+
+// authorizePerSecond bounds the authorization requests one client address
+// may start: anyone may start one, and each is stored until it expires.
+// People start a few a minute; applications that sign in silently
+// (prompt=none) a few more.
+const authorizePerSecond = 2
+
+// authorize hands a new authorization request to the provider unless its
+// client address has started too many.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.authorizations.Allow(addrKey(s.clientAddr(r))); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		s.errorPage(w, r, http.StatusTooManyRequests, "oidc.err.too_many_requests")
+		return
+	}
+	s.opts.OIDC.ServeHTTP(w, r)
 }
 
 // oidcRequest loads the request named by ?id= (or the id form field) and
@@ -58,6 +78,13 @@ func (s *Server) oidcRequest(w http.ResponseWriter, r *http.Request) (*openid.Au
 		} else {
 			s.dbError(w, r, err)
 		}
+		return nil, openid.Client{}, false
+	}
+	if !s.opts.OIDC.BoundToBrowser(r, a) {
+		// Someone else's request: finishing it here would sign this
+		// browser's person in for them (see openid/browser.go).
+		s.log.Info("oidc request from another browser", "request_id", reqID(r), "client", a.ClientID)
+		s.errorPage(w, r, http.StatusForbidden, "oidc.err.other_browser")
 		return nil, openid.Client{}, false
 	}
 	c, err := st.Client(r.Context(), a.ClientID)
@@ -89,7 +116,9 @@ func allowFormTarget(w http.ResponseWriter, uri string) {
 }
 
 // oidcLogin walks the steps: sign-in, second factor (in the login form),
-// access, profile, consent; then hands back to op.
+// access, profile, consent; then hands back to op. With prompt=none, every
+// step that would need the person answers the application instead (OIDC
+// Core 3.1.2.1): no page is ever shown.
 func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	a, c, ok := s.oidcRequest(w, r)
 	if !ok {
@@ -100,40 +129,56 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 		s.dbError(w, r, err)
 		return
 	}
+	silent := a.Has("none")
+	st := s.opts.OIDC.Store()
+	ctx := r.Context()
+	hinted, err := s.hintedProfile(ctx, a, v)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
 	next := openid.LoginPath + "?id=" + url.QueryEscape(a.ID)
-	if v == nil || needsFreshLogin(a, v.session, s.now()) {
-		if a.Has("none") {
+	if v == nil || needsFreshLogin(a, v.session, s.now()) || hinted < 0 {
+		if silent {
 			s.opts.OIDC.Refuse(w, r, a, openid.ErrLoginRequired())
 			return
 		}
 		lv := &loginView{page: s.newPage(r, nil, "login.title"), Next: next, Client: c.ID}
-		if v != nil {
+		switch {
+		case hinted < 0:
+			// The application expects another account: sign in afresh.
+			lv.Notice = lv.T("oidc.login.other_account")
+		case v != nil:
 			lv.Username = v.account.Username
-		} else if a.LoginHint != "" {
+		case a.LoginHint != "":
 			lv.Username = a.LoginHint
 		}
 		s.render(w, r, http.StatusOK, "login", lv)
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), visitKey, v))
-	st := s.opts.OIDC.Store()
-	ctx := r.Context()
+	r = r.WithContext(context.WithValue(ctx, visitKey, v))
 
-	// Two-step verification required by a group but not set up yet.
-	totp, err := s.ids.TOTPStatus(ctx, v.account.ID)
-	if err != nil {
-		s.dbError(w, r, err)
-		return
-	}
-	if totp.Required && !totp.Enabled {
+	totp, err := st.Admit(ctx, c, v.account)
+	switch {
+	case errors.Is(err, openid.ErrTOTPNotEnrolled):
+		// Two-step verification required by a group but not set up yet.
+		if silent {
+			s.opts.OIDC.Refuse(w, r, a, openid.ErrInteractionRequired())
+			return
+		}
 		s.errorPage(w, r, http.StatusForbidden, "oidc.err.totp_required")
 		return
-	}
-	// Access by group: a clear page, no token, no redirect.
-	if len(c.Groups) > 0 && !slices.ContainsFunc(c.Groups, func(g string) bool { return slices.Contains(v.account.Groups, g) }) {
+	case errors.Is(err, openid.ErrNotInClientGroups):
 		s.log.Info("oidc access denied by group", "request_id", reqID(r), "client", c.ID, "account_id", v.account.ID)
+		if silent {
+			s.opts.OIDC.Refuse(w, r, a, openid.ErrAccessDenied())
+			return
+		}
 		ov := &oidcView{page: s.newPage(r, v, "oidc.denied.title"), Client: c}
 		s.render(w, r, http.StatusForbidden, "oidc_denied", ov)
+		return
+	case err != nil:
+		s.dbError(w, r, err)
 		return
 	}
 
@@ -149,9 +194,9 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 		s.dbError(w, r, err)
 		return
 	}
-	profile := chooseProfile(a, v.account.ID, active, remembered)
+	profile := chooseProfile(a, v.account.ID, active, remembered, hinted)
 	if profile == nil {
-		if a.Has("none") {
+		if silent {
 			s.opts.OIDC.Refuse(w, r, a, openid.ErrAccountSelection())
 			return
 		}
@@ -159,9 +204,10 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Consent, unless first-party or already given for these scopes.
-	if !c.FirstParty && !a.Consented && (a.Has("consent") || !remembered.Covers(a.Scopes)) {
-		if a.Has("none") {
+	// Consent, unless first-party or already given by this account, on
+	// this request or before for these scopes.
+	if !c.FirstParty && a.ConsentedBy != v.account.ID && (a.Has("consent") || !remembered.Covers(a.Scopes)) {
+		if silent {
 			s.opts.OIDC.Refuse(w, r, a, openid.ErrConsentRequired())
 			return
 		}
@@ -177,12 +223,40 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	err = st.Complete(ctx, a.ID, openid.Completion{
 		AccountID: v.account.ID, ProfileID: profile.ID, SessionID: v.session.ID, AuthTime: v.session.CreatedAt, AMR: amr,
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		s.errorPage(w, r, http.StatusBadRequest, "oidc.err.request_gone")
+		return
+	}
 	if err != nil {
 		s.dbError(w, r, err)
 		return
 	}
 	s.log.Info("oidc sign-in", "request_id", reqID(r), "client", c.ID, "account_id", v.account.ID)
 	http.Redirect(w, r, openid.CallbackPath(a.ID), http.StatusSeeOther)
+}
+
+// hintedProfile reads the request's id_token_hint: the profile it names
+// when it is one of the signed-in account's, -1 when it names someone else
+// (or nobody known), 0 without a hint or without a session.
+func (s *Server) hintedProfile(ctx context.Context, a *openid.AuthRequest, v *visit) (int64, error) {
+	if a.HintSubject == "" || v == nil {
+		return 0, nil
+	}
+	id, err := s.opts.OIDC.Store().ProfileOfSubject(ctx, a.HintSubject)
+	if errors.Is(err, store.ErrNotFound) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	p, err := s.ids.Profile(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Account != v.account.Username) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // needsFreshLogin applies prompt=login and max_age to the current session.
@@ -194,9 +268,9 @@ func needsFreshLogin(a *openid.AuthRequest, sess identity.Session, now time.Time
 }
 
 // chooseProfile picks the profile without asking when it can: the one
-// picked on this request, the only one, or the one remembered for the
-// client (unless prompt=select_account).
-func chooseProfile(a *openid.AuthRequest, account int64, active []identity.Profile, remembered openid.Consent) *identity.Profile {
+// picked on this request, the one an id_token_hint names, the only one, or
+// the one remembered for the client (unless prompt=select_account).
+func chooseProfile(a *openid.AuthRequest, account int64, active []identity.Profile, remembered openid.Consent, hinted int64) *identity.Profile {
 	find := func(id int64) *identity.Profile {
 		for i := range active {
 			if active[i].ID == id {
@@ -212,6 +286,12 @@ func chooseProfile(a *openid.AuthRequest, account int64, active []identity.Profi
 	}
 	if a.Has("select_account") {
 		return nil
+	}
+	if hinted > 0 {
+		// The application names the profile it signed in before.
+		if p := find(hinted); p != nil {
+			return p
+		}
 	}
 	if len(active) == 1 {
 		return &active[0]
@@ -253,13 +333,9 @@ func (s *Server) oidcProfile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		var id int64
-		id, err = strconv.ParseInt(r.PostFormValue("profile"), 10, 64)
-		if err == nil {
-			chosen, err = s.ids.Profile(ctx, id)
-		}
-		if err == nil && (chosen.Account != v.account.Username || chosen.Service != c.Service || chosen.State != identity.ProfileActive) {
-			err = &identity.InvalidError{Field: "profile", Reason: "not one of your profiles for this service"}
+		chosen, err = s.ids.Profile(ctx, formInt(r, "profile"))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (chosen.Account != v.account.Username || chosen.Service != c.Service || chosen.State != identity.ProfileActive)) {
+			err = &identity.InvalidError{Field: "profile", Reason: "choose one of your profiles for this service"}
 		}
 	}
 	if err == nil {
@@ -306,7 +382,7 @@ func (s *Server) oidcConsent(w http.ResponseWriter, r *http.Request) {
 		s.dbError(w, r, err)
 		return
 	}
-	if err := st.Consent(r.Context(), a.ID); err != nil {
+	if err := st.Consent(r.Context(), a.ID, v.account.ID); err != nil {
 		s.dbError(w, r, err)
 		return
 	}
@@ -336,7 +412,14 @@ func (s *Server) oidcLogoutForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
-	lv := &logoutView{page: s.newPage(r, v, "oidc.logout.title"), To: to, Sig: sig, Client: q.Get("client")}
+	// Only a registered client is named: the page must not show whatever
+	// text a link put in its query.
+	lv := &logoutView{page: s.newPage(r, v, "oidc.logout.title"), To: to, Sig: sig}
+	if id := q.Get("client"); id != "" {
+		if c, err := s.opts.OIDC.Store().Client(r.Context(), id); err == nil {
+			lv.Client = c.ID
+		}
+	}
 	s.render(w, r, http.StatusOK, "oidc_logout", lv)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -233,6 +234,13 @@ func flatten(err error) []error {
 
 // formValue returns a trimmed form field.
 func formValue(r *http.Request, name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+
+// formInt reads a numeric form field; anything else reads as 0, which
+// names no row.
+func formInt(r *http.Request, name string) int64 {
+	n, _ := strconv.ParseInt(formValue(r, name), 10, 64)
+	return n
+}
 
 // parseForm reads the form and answers 413 or 400 itself when it cannot.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,13 @@ type Options struct {
 	// TermsURL is the hoster's terms of service, accepted at sign-up;
 	// empty for none.
 	TermsURL string
+	// AuthorizeRate bounds the OpenID authorization requests one client
+	// address starts per second (bursts of twice that); 0 for the default.
+	AuthorizeRate int
+	// Notify is the notifier behind /admin/notify and /api/alertmanager,
+	// nil to serve neither; ReloadStatus tells of a refused reload.
+	Notify       Notifications
+	ReloadStatus ReloadStatus
 }
 
 // Pinger is what the health check needs of the database.
@@ -81,6 +89,8 @@ type Server struct {
 	// notices of sign-ups with its address), so that nobody can flood a
 	// member's mailbox through the forms.
 	mailedTo *ratelimit.Failures
+	// authorizations bounds the OpenID requests each address starts.
+	authorizations *ratelimit.Buckets
 	// ready is false until the server listens and again once it drains.
 	ready atomic.Bool
 	// cookie is the session cookie's name (with __Host- under https).
@@ -103,6 +113,9 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 		rand.Read(opts.ChallengeKey)
 	}
 	s := &Server{opts: opts, ids: ids, db: db, cat: cat, log: log, pages: p, now: time.Now}
+	if opts.OIDC != nil {
+		opts.OIDC.Page = func(w http.ResponseWriter, r *http.Request, status int, key string) { s.errorPage(w, r, status, key) }
+	}
 	s.failedByAccount = ratelimit.NewFailures(opts.LoginPerAccount, opts.LoginWindow, s.clock)
 	s.failedByAddress = ratelimit.NewFailures(opts.LoginPerAddress, opts.LoginWindow, s.clock)
 	if opts.SignUpsPerHour < 1 {
@@ -110,6 +123,10 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 	}
 	s.signUps = ratelimit.NewFailures(opts.SignUpsPerHour, time.Hour, s.clock)
 	s.mailedTo = ratelimit.NewFailures(mailsPerAccountHour, time.Hour, s.clock)
+	if opts.AuthorizeRate < 1 {
+		opts.AuthorizeRate = authorizePerSecond
+	}
+	s.authorizations = ratelimit.NewBuckets(opts.AuthorizeRate, s.clock)
 	s.secure = opts.PublicURL != nil && opts.PublicURL.Scheme == "https"
 	s.cookie = "pelote_session"
 	if s.secure {
@@ -130,7 +147,7 @@ func (s *Server) Handler() http.Handler {
 	if err != nil {
 		panic(fmt.Sprintf("web: embedded static files: %v", err)) // cannot happen: embedded at build
 	}
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(24*time.Hour, http.FileServerFS(static))))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(24*time.Hour, noListing(http.FileServerFS(static)))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /{$}", s.home)
@@ -210,10 +227,20 @@ func (s *Server) Handler() http.Handler {
 		s.clientRoutes(admin)
 	}
 
+	if s.opts.Notify != nil {
+		s.notifyRoutes(mux, admin)
+	}
 	if s.opts.Forward != nil {
 		mux.HandleFunc("/auth/forward", s.forwardAuth)
 	}
-	mux.HandleFunc("/", s.notFound)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.errorPage(w, r, http.StatusMethodNotAllowed, "err.method_not_allowed")
+			return
+		}
+		s.notFound(w, r)
+	})
 
 	var h http.Handler = mux
 	cop := http.NewCrossOriginProtection()
@@ -223,6 +250,10 @@ func (s *Server) Handler() http.Handler {
 		for _, p := range openid.APIPatterns() {
 			cop.AddInsecureBypassPattern(p)
 		}
+		// OIDC Core 3.1.2.1 lets an application's page post its request
+		// to /authorize; the request is bound to the browser there and
+		// changes nothing of the person's.
+		cop.AddInsecureBypassPattern("POST /authorize")
 	}
 	// The proxy asks with the browser's headers, for any method; the
 	// answer changes nothing.
@@ -243,6 +274,36 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 	v := fmt.Sprintf("public, max-age=%d", int(d.Seconds()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", v)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// allowedMethods lists the methods another route of mux takes at r's path:
+// the catch-all route would otherwise answer 404 to a known page asked
+// with the wrong method.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		other := *r
+		other.Method = m
+		if _, pattern := mux.Handler(&other); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
+// noListing answers 404 for directories: the static files are a few
+// known names, not a folder to browse.
+func noListing(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
 }

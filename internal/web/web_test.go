@@ -25,7 +25,7 @@ import (
 )
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	ids *identity.Store
 	db  *store.DB
@@ -115,7 +115,7 @@ func (b *browser) login(user, pw string) resp {
 	return b.post("/login", url.Values{"username": {user}, "password": {pw}})
 }
 
-func expect(t *testing.T, r resp, status int, contains ...string) {
+func expect(t testing.TB, r resp, status int, contains ...string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; page:\n%s", r.status, status, r.body)

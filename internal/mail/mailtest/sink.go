@@ -4,12 +4,20 @@
 package mailtest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -20,6 +28,8 @@ type Received struct {
 	From string
 	To   []string
 	Data string
+	// TLS tells whether the message came over TLS (after STARTTLS).
+	TLS bool
 }
 
 // Sink is an SMTP server on 127.0.0.1 that requires AUTH PLAIN with
@@ -28,18 +38,33 @@ type Received struct {
 type Sink struct {
 	Addr           string
 	User, Password string
-	mu             sync.Mutex
-	got            []Received
-	srv            *smtp.Server
+	// RootCAs trusts the sink's certificate, for a sink from StartTLS.
+	RootCAs *x509.CertPool
+	mu      sync.Mutex
+	got     []Received
+	srv     *smtp.Server
 }
 
 // Start runs a sink until the test ends.
-func Start(t testing.TB) *Sink {
+func Start(t testing.TB) *Sink { return start(t, nil) }
+
+// StartTLS runs a sink that offers STARTTLS with a certificate for
+// 127.0.0.1 (trusted by RootCAs) and takes AUTH only after it.
+func StartTLS(t testing.TB) *Sink {
+	t.Helper()
+	cert, pool := certificate(t)
+	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s.RootCAs = pool
+	return s
+}
+
+func start(t testing.TB, tc *tls.Config) *Sink {
 	t.Helper()
 	s := &Sink{User: "pelote", Password: "relay password"}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{sink: s}, nil }))
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{sink: s, conn: c}, nil }))
 	s.srv.Domain = "localhost"
-	s.srv.AllowInsecureAuth = true
+	s.srv.TLSConfig = tc
+	s.srv.AllowInsecureAuth = tc == nil
 	s.srv.MaxMessageBytes = 1 << 20
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,6 +85,7 @@ func (s *Sink) Messages() []Received {
 
 type session struct {
 	sink   *Sink
+	conn   *smtp.Conn
 	authed bool
 	cur    Received
 }
@@ -98,6 +124,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	s.cur.Data = string(b)
+	_, s.cur.TLS = s.conn.TLSConnectionState()
 	s.sink.mu.Lock()
 	s.sink.got = append(s.sink.got, s.cur)
 	s.sink.mu.Unlock()
@@ -106,3 +133,30 @@ func (s *session) Data(r io.Reader) error {
 
 func (s *session) Reset()        { s.cur = Received{} }
 func (s *session) Logout() error { return nil }
+
+// certificate makes a self-signed certificate for 127.0.0.1 and localhost.
+func certificate(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mailtest"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}

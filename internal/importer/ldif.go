@@ -1,0 +1,265 @@
+package importer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/go-ldap/ldif"
+
+	"pelote/internal/identity"
+)
+
+// An LDIF file is read in two steps. unfold cuts it into logical lines
+// (RFC 2849: a line starting with a space continues the one before, "#"
+// starts a comment, an empty line ends a record), keeping the line each
+// starts on. Each record's logical lines are checked, then handed alone
+// to go-ldap/ldif, which decodes the values. The library is never given a
+// folded line: what it parses is exactly what was checked, so no way of
+// folding can slip an "attr:< file://" value past the check, and the
+// library, which would read that file, never sees one.
+
+// errStop ends unfold early without an error.
+var errStop = errors.New("stop")
+
+// unfold calls fn with each logical line and the line it starts on; an
+// empty text is an empty line (the end of a record). It stops at the first
+// error fn returns.
+func unfold(data []byte, fn func(line int, text string) error) error {
+	var pending []byte
+	start, n := 0, 0
+	comment := false
+	flush := func() error {
+		if start == 0 {
+			return nil
+		}
+		text, at := string(pending), start
+		pending, start = pending[:0], 0
+		return fn(at, text)
+	}
+	for len(data) > 0 {
+		raw := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		n++
+		raw = bytes.TrimRight(raw, "\r")
+		switch {
+		case len(raw) == 0:
+			comment = false
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := fn(n, ""); err != nil {
+				return err
+			}
+		case raw[0] == '#':
+			// A comment, folded or not, also ends the line before it.
+			comment = true
+			if err := flush(); err != nil {
+				return err
+			}
+		case raw[0] == ' ':
+			if comment {
+				continue
+			}
+			if start == 0 {
+				return fmt.Errorf("line %d: a folded line (starting with a space) continues no line", n)
+			}
+			pending = append(pending, raw[1:]...)
+		default:
+			comment = false
+			if err := flush(); err != nil {
+				return err
+			}
+			start, pending = n, append(pending[:0], raw...)
+		}
+	}
+	return flush()
+}
+
+// looksLikeLDIF reports whether the first logical line is "dn:" or
+// "version:".
+func looksLikeLDIF(data []byte) bool {
+	var first string
+	_ = unfold(data, func(_ int, text string) error {
+		if text == "" {
+			return nil
+		}
+		first = strings.ToLower(text)
+		return errStop
+	})
+	return strings.HasPrefix(first, "dn:") || strings.HasPrefix(first, "version:")
+}
+
+// ReadLDIF reads people (inetOrgPerson, posixAccount, account with a uid)
+// and groups (groupOfNames, groupOfUniqueNames with member DNs, posixGroup
+// with memberUid) from an OpenLDAP export. Other entries are skipped.
+// Values read from URLs ("attr:< file://…") and change records are refused.
+func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, error) {
+	r := ldifReader{uidOf: map[string]string{}}
+	var rec []string
+	recLine := 0
+	end := func() error {
+		if len(rec) == 0 {
+			return nil
+		}
+		err := r.record(recLine, rec)
+		rec = rec[:0]
+		return err
+	}
+	err := unfold(data, func(line int, text string) error {
+		if text == "" {
+			return end()
+		}
+		// The type of a value is the character after the first colon, as
+		// the library reads it: "::" base64, ":<" a URL.
+		attr, value, found := strings.Cut(text, ":")
+		if found && strings.HasPrefix(value, "<") {
+			return fmt.Errorf("line %d: values read from URLs (attr:< …) are refused: an import never reads the server's files", line)
+		}
+		if found && strings.EqualFold(attr, "control") {
+			// The library skips them today, but their values may also be
+			// read from URLs; no export has any.
+			return fmt.Errorf("line %d: LDIF controls are refused: a directory export has none, and their values may come from URLs", line)
+		}
+		if found && len(rec) > 0 && strings.Trim(value, " ") == "" {
+			// Empty values are legal LDIF (slapcat writes "creatorsName:"
+			// for entries slapadd loaded) but the library refuses them;
+			// none matters here.
+			return nil
+		}
+		if len(rec) == 0 {
+			recLine = line
+		}
+		rec = append(rec, text)
+		return nil
+	})
+	if err == nil {
+		err = end()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("importer: %w", err)
+	}
+	return r.accounts, r.resolve(), nil
+}
+
+// ldifReader gathers the people and groups of an LDIF file.
+type ldifReader struct {
+	accounts []identity.ImportAccount
+	uidOf    map[string]string // person DN (normalised) → uid
+	withDNs  []pendingGroup
+}
+
+// pendingGroup is a group whose member DNs are resolved once every person
+// is read.
+type pendingGroup struct {
+	g   identity.ImportGroup
+	dns []string
+}
+
+// record parses one record (checked logical lines) with the library.
+func (r *ldifReader) record(line int, lines []string) error {
+	var l ldif.LDIF
+	if err := ldif.Unmarshal(strings.NewReader(strings.Join(lines, "\n")+"\n"), &l); err != nil {
+		// The library counts lines in what it was given: the record's
+		// line is the one that helps.
+		msg := err.Error()
+		var pe *ldif.ParseError
+		if errors.As(err, &pe) {
+			msg = pe.Message
+		}
+		return fmt.Errorf("line %d: %s", line, printable(msg))
+	}
+	for _, e := range l.Entries {
+		switch {
+		case e.Entry != nil:
+			r.entry(line, e.Entry)
+		case e.Add != nil:
+			// "changetype: add" records, as written for ldapadd, are entries.
+			attrs := map[string][]string{}
+			for _, a := range e.Add.Attributes {
+				attrs[a.Type] = append(attrs[a.Type], a.Vals...)
+			}
+			r.entry(line, goldap.NewEntry(e.Add.DN, attrs))
+		default:
+			return fmt.Errorf("line %d: a change record (changetype: modify or delete) is not a directory export: export the directory with slapcat or ldapsearch", line)
+		}
+	}
+	return nil
+}
+
+// entry keeps a person or a group; other entries are skipped. Attribute
+// names are compared without regard to case, as LDAP does.
+func (r *ldifReader) entry(line int, e *goldap.Entry) {
+	classes := lower(e.GetEqualFoldAttributeValues("objectClass"))
+	uid := e.GetEqualFoldAttributeValue("uid")
+	switch {
+	case uid != "" && (slices.Contains(classes, "inetorgperson") || slices.Contains(classes, "posixaccount") || slices.Contains(classes, "account")):
+		r.uidOf[normDN(e.DN)] = uid
+		name := e.GetEqualFoldAttributeValue("displayName")
+		if name == "" {
+			name = e.GetEqualFoldAttributeValue("cn")
+		}
+		r.accounts = append(r.accounts, identity.ImportAccount{Line: line, Username: uid, Email: e.GetEqualFoldAttributeValue("mail"),
+			DisplayName: name, PasswordHash: e.GetEqualFoldAttributeValue("userPassword")})
+	case slices.Contains(classes, "groupofnames") || slices.Contains(classes, "groupofuniquenames") || slices.Contains(classes, "posixgroup"):
+		g := identity.ImportGroup{Line: line, Name: e.GetEqualFoldAttributeValue("cn"), Description: e.GetEqualFoldAttributeValue("description"),
+			Members: e.GetEqualFoldAttributeValues("memberUid")}
+		dns := append(e.GetEqualFoldAttributeValues("member"), e.GetEqualFoldAttributeValues("uniqueMember")...)
+		r.withDNs = append(r.withDNs, pendingGroup{g, dns})
+	}
+}
+
+// resolve turns member DNs into the uids of the people in the file.
+func (r *ldifReader) resolve() []identity.ImportGroup {
+	var groups []identity.ImportGroup
+	for _, p := range r.withDNs {
+		for _, dn := range p.dns {
+			if uid, ok := r.uidOf[normDN(dn)]; ok && !slices.Contains(p.g.Members, uid) {
+				p.g.Members = append(p.g.Members, uid)
+			}
+		}
+		groups = append(groups, p.g)
+	}
+	return groups
+}
+
+func lower(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+func normDN(dn string) string {
+	p, err := goldap.ParseDN(dn)
+	if err != nil {
+		return strings.ToLower(dn)
+	}
+	var parts []string
+	for _, r := range p.RDNs {
+		for _, a := range r.Attributes {
+			parts = append(parts, strings.ToLower(a.Type)+"="+strings.ToLower(a.Value))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// printable keeps the library's messages, which quote the file, from
+// sending control characters to the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
