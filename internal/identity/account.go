@@ -185,7 +185,11 @@ func accountConflict(ctx context.Context, q store.Queryer, n NewAccount, heldAft
 
 // Account returns the account called username, with its groups.
 func (s *Store) Account(ctx context.Context, username string) (Account, error) {
-	a, err := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))))
+	name, ok := lookupName(username)
+	if !ok {
+		return Account{}, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
+	}
+	a, err := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE username = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
 	}
@@ -339,7 +343,10 @@ func lockNames(ctx context.Context, tx *store.Tx) error {
 // lockAccount finds an account by name and takes a write lock on its row
 // (a no-op update: portable, and a row lock on PostgreSQL).
 func lockAccount(ctx context.Context, tx *store.Tx, username string) (int64, error) {
-	name := strings.ToLower(strings.TrimSpace(username))
+	name, ok := lookupName(username)
+	if !ok {
+		return 0, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
+	}
 	var id int64
 	err := tx.QueryRow(ctx, `UPDATE accounts SET updated_at = updated_at WHERE username = ? RETURNING id`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -112,9 +112,9 @@ func (s *Store) RevokeAppPassword(ctx context.Context, accountID, id int64, name
 // Its last use is recorded at most hourly: binds are frequent, and a write
 // each would cost more than the check.
 func (s *Store) AuthenticateAppPassword(ctx context.Context, username, secret string) (Account, error) {
-	name := strings.ToLower(strings.TrimSpace(username))
+	name, valid := lookupName(username)
 	norm := normalizeAppPassword(secret)
-	if len(norm) != appPasswordLen {
+	if !valid || len(norm) != appPasswordLen {
 		return Account{}, ErrBadCredentials
 	}
 	var id, used int64

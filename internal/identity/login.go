@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"pelote/internal/store"
 )
@@ -15,9 +14,12 @@ import (
 // so neither timing nor message tells which accounts exist. The state is
 // revealed only to someone who knew the password.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (Account, error) {
-	name := strings.ToLower(strings.TrimSpace(username))
+	name, valid := lookupName(username)
 	var hash string
-	a, err := scanAccountWith(s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name), &hash)
+	a, err := Account{}, sql.ErrNoRows
+	if valid {
+		a, err = scanAccountWith(s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name), &hash)
+	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash == "") {
 		_, _, _ = s.hasher.Verify(ctx, password, s.dummy(ctx))
 		return Account{}, ErrBadCredentials

@@ -24,6 +24,15 @@ func NormalizeName(field, s string) (string, error) {
 	return n, nil
 }
 
+// lookupName is s as usernames are stored, and whether it can name an
+// account at all. A lookup by a string outside the rule of names finds
+// nothing without asking the database: PostgreSQL refuses some of what a
+// URL or a form can carry (a NUL byte) with an error, not an empty answer.
+func lookupName(s string) (string, bool) {
+	n, err := NormalizeName("username", s)
+	return n, err == nil
+}
+
 // NormalizeEmail checks that s is one bare address (no display name) and
 // returns it in NFC, the form it is stored in (see EmailKey for the form
 // it is compared in).

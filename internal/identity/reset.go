@@ -23,7 +23,10 @@ var ErrResetInvalid = errors.New("this link is not valid any more: ask for a new
 // the caller answers the same either way, so the form reveals nothing.
 func (s *Store) RequestPasswordReset(ctx context.Context, login string) (token string, a Account, found bool, err error) {
 	login = strings.TrimSpace(login)
-	if login == "" || len(login) > 254 {
+	_, nameErr := NormalizeName("username", login)
+	_, mailErr := NormalizeEmail(login)
+	if login == "" || len(login) > 254 || nameErr != nil && mailErr != nil {
+		// Names nothing (see lookupName).
 		return "", Account{}, false, nil
 	}
 	a, err = scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE (username = ? OR email_key = ?) AND state = 'active'`,
