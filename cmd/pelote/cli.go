@@ -82,6 +82,7 @@ Commands:
   user add NAME --email E [--admin] [--name N] [--locale L] --password-stdin
   user list [--search S] [--state S]     list accounts
   user show NAME                         one account with groups and profiles
+  user email NAME ADDRESS                set the address, vouched for by you (counts as confirmed)
   user disable|enable NAME               block or allow logins (ends sessions)
   user passwd NAME --password-stdin      set a new password (ends sessions)
   user passwd NAME --hash-stdin          keep a hash from another system (bcrypt, {SSHA}, {CRYPT}…)
@@ -145,6 +146,12 @@ listing commands take --json. Run "pelote COMMAND -h" for its flags.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// What the CLI prints comes partly from the database: nothing in it
+	// may drive the terminal (see termSafe).
+	safeOut, safeErr := newTermSafe(stdout), newTermSafe(stderr)
+	defer safeOut.Flush()
+	defer safeErr.Flush()
+	stdout, stderr = safeOut, safeErr
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -312,6 +319,7 @@ func (c *cli) open(f *flags) (config.Config, *store.DB, *identity.Store, error) 
 	st := openid.NewStore(db, ids, keys, log)
 	st.Queue = queue.New(db, log)
 	ids.SessionsEnded = st.SessionsEnded
+	ids.PasswordChanged = st.RevokeAccountGrants
 	return cfg, db, ids, nil
 }
 

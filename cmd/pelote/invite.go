@@ -51,7 +51,12 @@ func (c *cli) inviteList(args []string) error {
 			state := "valid until " + i.ExpiresAt.Format(time.DateTime)
 			switch {
 			case i.Used:
-				state = "used by " + cmp.Or(i.UsedBy, "a deleted account")
+				// No name: the account is gone, or none was made (the
+				// address was another account's).
+				state = "used"
+				if i.UsedBy != "" {
+					state = "used by " + i.UsedBy
+				}
 			case i.Expired(now):
 				state = "expired"
 			}

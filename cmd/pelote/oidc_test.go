@@ -118,7 +118,7 @@ func (w *oidcWorld) enrolTOTP(username string) string {
 	b.expectPage(res, 200, `name="password"`)
 	res = b.do("POST", "/login", url.Values{"username": {username}, "password": {"member password 1"}})
 	b.expectPage(res, 200, "Manage two-step verification")
-	res = b.do("POST", "/account/totp/begin", url.Values{})
+	res = b.do("POST", "/account/totp/begin", url.Values{"password": {"member password 1"}})
 	b.expectPage(res, 200, `src="data:image/png;base64,`)
 	m := regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`).FindStringSubmatch(b.page)
 	if m == nil {

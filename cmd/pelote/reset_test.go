@@ -219,7 +219,8 @@ func TestEmailChangeByMail(t *testing.T) {
 	if code, _ := post("/login", url.Values{"username": {"alice"}, "password": {"alice's long password"}}); code != 200 {
 		t.Fatalf("login: %d", code)
 	}
-	code, body := post("/account/details", url.Values{"email": {"alice@new.example.org"}, "display_name": {"Alice"}, "locale": {"en"}})
+	code, body := post("/account/details", url.Values{"email": {"alice@new.example.org"}, "display_name": {"Alice"}, "locale": {"en"},
+		"current_password": {"alice's long password"}})
 	if code != 200 || !strings.Contains(body, "until you open it") {
 		t.Fatalf("change: %d\n%s", code, body)
 	}

@@ -62,6 +62,7 @@ func (c *cli) serve(args []string) error {
 	st.Queue = jobs
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
 	ids.SessionsEnded = st.SessionsEnded // with this worker, woken at once
+	ids.PasswordChanged = st.RevokeAccountGrants
 	var mailer web.Mailer
 	if cfg.Mail.Host != "" {
 		sender, err := pmail.NewSender(mailConfig(cfg))

@@ -10,7 +10,7 @@ import (
 
 func (c *cli) user(args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a verb: add, list, show, disable, enable, passwd, totp-reset")
+		return usagef("user needs a verb: add, list, show, email, disable, enable, passwd, totp-reset")
 	}
 	switch args[0] {
 	case "add":
@@ -25,6 +25,8 @@ func (c *cli) user(args []string) error {
 		return c.userState(args[1:], "enable", identity.Active)
 	case "passwd":
 		return c.userPasswd(args[1:])
+	case "email":
+		return c.userEmail(args[1:])
 	case "totp-reset":
 		return c.userTOTPReset(args[1:])
 	}
@@ -107,8 +109,8 @@ func (c *cli) userShow(args []string) error {
 			}{a, profiles})
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
-			a.Username, a.DisplayName, a.Email, a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
+		fmt.Fprintf(tw, "username\t%s\nname\t%s\nemail\t%s\nemail confirmed\t%s\nlocale\t%s\nstate\t%s\ncreated\t%s\ngroups\t%s\n",
+			a.Username, a.DisplayName, a.Email, emailState(a), a.Locale, a.State, a.CreatedAt.Format("2006-01-02 15:04 UTC"), strings.Join(a.Groups, ", "))
 		for _, p := range profiles {
 			fmt.Fprintf(tw, "profile\t%s on %s (%s)\n", p.Name, p.Service, p.State)
 		}
@@ -160,6 +162,20 @@ func (c *cli) userPasswd(args []string) error {
 	return nil
 }
 
+// userEmail sets an account's address as an administrator, who vouches for
+// it: it counts as confirmed (email_verified) from then on.
+func (c *cli) userEmail(args []string) error {
+	f := c.flags("user email", false)
+	return c.with(f, args, 2, "a username and an address", func(pos []string, ids *identity.Store) error {
+		a, err := ids.SetEmail(c.ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "address of %s is %s, confirmed by an administrator\n", a.Username, a.Email)
+		return nil
+	})
+}
+
 // userTOTPReset is for a member who lost both the device and the recovery
 // codes: the second factor is removed and they enrol again.
 func (c *cli) userTOTPReset(args []string) error {
@@ -171,4 +187,19 @@ func (c *cli) userTOTPReset(args []string) error {
 		fmt.Fprintf(c.stdout, "two-step verification of %s is reset\n", strings.ToLower(pos[0]))
 		return nil
 	})
+}
+
+// emailState says whether and how the address was confirmed: only a
+// confirmed one is asserted to applications (email_verified).
+func emailState(a identity.Account) string {
+	if !a.EmailConfirmed() {
+		return "no (applications are told it is not verified)"
+	}
+	how := map[identity.Confirmation]string{
+		identity.ConfirmedLink:   "by a link mailed to it",
+		identity.ConfirmedSignUp: "at sign-up, by the link mailed to it",
+		identity.ConfirmedAdmin:  "entered by an administrator",
+		identity.ConfirmedImport: "brought by an import",
+	}[a.EmailConfirmedBy]
+	return fmt.Sprintf("yes, %s, %s", how, a.EmailConfirmedAt.Format("2006-01-02 15:04 UTC"))
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -32,6 +33,11 @@ type Account struct {
 	State       State     `json:"state"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// EmailConfirmedBy says how the address was confirmed, empty while it
+	// is not (applications are then told email_verified false), and
+	// EmailConfirmedAt when.
+	EmailConfirmedBy Confirmation `json:"email_confirmed_by"`
+	EmailConfirmedAt time.Time    `json:"email_confirmed_at,omitzero"`
 	// Groups are the account's group names, filled by the calls that say so.
 	Groups []string `json:"groups,omitempty"`
 }
@@ -48,13 +54,17 @@ type NewAccount struct {
 	Admin bool
 }
 
-const accountCols = `id, username, email, display_name, locale, state, created_at, updated_at`
+const accountCols = `id, username, email, display_name, locale, state, created_at, updated_at, email_confirmed_by, email_confirmed_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) { return scanAccountWith(row) }
+
+// scanAccountWith scans accountCols followed by extra columns.
+func scanAccountWith(row interface{ Scan(...any) error }, extra ...any) (Account, error) {
 	var a Account
-	var created, updated int64
-	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated)
-	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
+	var created, updated, confirmed int64
+	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated,
+		&a.EmailConfirmedBy, &confirmed}, extra...)...)
+	a.CreatedAt, a.UpdatedAt, a.EmailConfirmedAt = unix(created), unix(updated), unixTime(confirmed)
 	return a, err
 }
 
@@ -103,21 +113,34 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (Account, error
 	var a Account
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		a, err = insertAccount(ctx, tx, n, hash, s.now())
+		// An administrator typed the address: they vouch for it.
+		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin, false)
 		return err
 	})
 	return a, err
 }
 
-func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash string, now int64) (Account, error) {
-	// Looked up first to name the taken field; the unique indexes still
-	// decide under a race.
-	if err := accountConflict(ctx, q, n); err != nil {
+// insertAccount stores a validated account whose address is confirmed
+// how (Unconfirmed: not yet). signUp marks the public ways in (sign-up,
+// invitation), for which the names held by earlier sign-ups are taken
+// (see holdUsername).
+func insertAccount(ctx context.Context, tx *store.Tx, n NewAccount, hash string, now int64, how Confirmation, signUp bool) (Account, error) {
+	if err := lockNames(ctx, tx); err != nil {
 		return Account{}, err
 	}
-	row := q.QueryRow(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, locale, state, created_at, updated_at, password_changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+accountCols,
-		n.Username, n.Email, n.DisplayName, hash, n.Locale, n.State, now, now, now)
+	// Looked up first to name the taken field; the unique indexes still
+	// decide under a race.
+	heldAfter := int64(math.MaxInt64)
+	if signUp {
+		heldAfter = now
+	}
+	if err := accountConflict(ctx, tx, n, heldAfter); err != nil {
+		return Account{}, err
+	}
+	row := tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
+		password_changed_at, email_confirmed_by, email_confirmed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+accountCols,
+		n.Username, n.Email, EmailKey(n.Email), n.DisplayName, hash, n.Locale, n.State, now, now, now, how, confirmedAt(how, now))
 	a, err := scanAccount(row)
 	if err != nil {
 		if store.IsUniqueViolation(err) {
@@ -126,7 +149,7 @@ func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash stri
 		return Account{}, fmt.Errorf("identity: create account %q: %w", n.Username, err)
 	}
 	if n.Admin {
-		if _, err := q.Exec(ctx, `INSERT INTO group_members (group_id, account_id) SELECT id, ? FROM account_groups WHERE name = 'admin'`, a.ID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) SELECT id, ? FROM account_groups WHERE name = 'admin'`, a.ID); err != nil {
 			return Account{}, fmt.Errorf("identity: make %q admin: %w", n.Username, err)
 		}
 		a.Groups = []string{"admin"}
@@ -134,17 +157,26 @@ func insertAccount(ctx context.Context, q store.Queryer, n NewAccount, hash stri
 	return a, nil
 }
 
-// accountConflict says which of username and e-mail is taken, if any.
-func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
-	var byName, byEmail int
+// accountConflict says which of username and e-mail is taken, if any. A
+// username is taken by an account, by another member's profile (an
+// application would see the newcomer and that profile under one
+// preferred_username), and by a sign-up's hold expiring after heldAfter
+// (math.MaxInt64: holds do not count). The username is checked first, whatever the
+// address: an answer about the name must not depend on the address.
+func accountConflict(ctx context.Context, q store.Queryer, n NewAccount, heldAfter int64) error {
+	var byName, byProfile, byEmail int
 	err := q.QueryRow(ctx, `SELECT
-		(SELECT COUNT(*) FROM accounts WHERE username = ?),
-		(SELECT COUNT(*) FROM accounts WHERE lower(email) = lower(?))`, n.Username, n.Email).Scan(&byName, &byEmail)
+		(SELECT COUNT(*) FROM accounts WHERE username = ?)
+		+ (SELECT COUNT(*) FROM held_usernames WHERE username = ? AND expires_at > ?),
+		(SELECT COUNT(*) FROM profiles WHERE name = ?),
+		(SELECT COUNT(*) FROM accounts WHERE email_key = ?)`, n.Username, n.Username, heldAfter, n.Username, EmailKey(n.Email)).Scan(&byName, &byProfile, &byEmail)
 	switch {
 	case err != nil:
 		return fmt.Errorf("identity: check account %q: %w", n.Username, err)
 	case byName > 0:
 		return fmt.Errorf("identity: username %q is taken: %w", n.Username, store.ErrConflict)
+	case byProfile > 0:
+		return fmt.Errorf("identity: username %q is another member's profile name: %w", n.Username, store.ErrConflict)
 	case byEmail > 0:
 		return fmt.Errorf("identity: e-mail address %q: %w", n.Email, ErrEmailTaken)
 	}
@@ -153,7 +185,11 @@ func accountConflict(ctx context.Context, q store.Queryer, n NewAccount) error {
 
 // Account returns the account called username, with its groups.
 func (s *Store) Account(ctx context.Context, username string) (Account, error) {
-	a, err := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))))
+	name, ok := lookupName(username)
+	if !ok {
+		return Account{}, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
+	}
+	a, err := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE username = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
 	}
@@ -234,9 +270,9 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// AccountUpdate changes the fields that are not nil.
+// AccountUpdate changes the fields that are not nil. The address is not
+// one of them: see ChangeEmail and SetEmail.
 type AccountUpdate struct {
-	Email       *string
 	DisplayName *string
 	Locale      *string
 }
@@ -244,10 +280,6 @@ type AccountUpdate struct {
 // UpdateAccount applies u to the account with id.
 func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) (Account, error) {
 	var errs []error
-	if u.Email != nil {
-		e, err := NormalizeEmail(*u.Email)
-		errs, u.Email = append(errs, err), &e
-	}
 	if u.DisplayName != nil {
 		d, err := checkDisplayName(*u.DisplayName)
 		errs, u.DisplayName = append(errs, err), &d
@@ -259,18 +291,12 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) (A
 	if err := errors.Join(errs...); err != nil {
 		return Account{}, fmt.Errorf("identity: update account: %w", err)
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE accounts SET email = COALESCE(?, email), display_name = COALESCE(?, display_name),
-			locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`, u.Email, u.DisplayName, u.Locale, s.now(), id)
-		if err != nil {
-			if store.IsUniqueViolation(err) {
-				return fmt.Errorf("identity: e-mail address %q is used by another account: %w", *u.Email, store.ErrConflict)
-			}
-			return fmt.Errorf("identity: update account #%d: %w", id, err)
-		}
-		return mustAffect(res, fmt.Sprintf("account #%d", id))
-	})
+	res, err := s.db.Exec(ctx, `UPDATE accounts SET display_name = COALESCE(?, display_name), locale = COALESCE(?, locale), updated_at = ? WHERE id = ?`,
+		u.DisplayName, u.Locale, s.now(), id)
 	if err != nil {
+		return Account{}, fmt.Errorf("identity: update account #%d: %w", id, err)
+	}
+	if err := mustAffect(res, fmt.Sprintf("account #%d", id)); err != nil {
 		return Account{}, err
 	}
 	return s.AccountByID(ctx, id)
@@ -302,10 +328,25 @@ func (s *Store) SetState(ctx context.Context, username string, state State) erro
 	})
 }
 
+// lockNames serialises the writes that compare usernames with profile
+// names, two tables no unique index spans: the directory_version row,
+// which every account and profile insert updates anyway (a trigger), is
+// taken first, so that on PostgreSQL a new account and a new profile of
+// one name cannot both pass their check. (SQLite has one writer.)
+func lockNames(ctx context.Context, tx *store.Tx) error {
+	if _, err := tx.Exec(ctx, `UPDATE directory_version SET version = version WHERE id = 1`); err != nil {
+		return fmt.Errorf("identity: lock names: %w", err)
+	}
+	return nil
+}
+
 // lockAccount finds an account by name and takes a write lock on its row
 // (a no-op update: portable, and a row lock on PostgreSQL).
 func lockAccount(ctx context.Context, tx *store.Tx, username string) (int64, error) {
-	name := strings.ToLower(strings.TrimSpace(username))
+	name, ok := lookupName(username)
+	if !ok {
+		return 0, fmt.Errorf("identity: account %q: %w", username, store.ErrNotFound)
+	}
 	var id int64
 	err := tx.QueryRow(ctx, `UPDATE accounts SET updated_at = updated_at WHERE username = ? RETURNING id`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"pelote/internal/store"
 )
@@ -28,9 +27,12 @@ const appPasswordLen = 20
 // CreateAppPassword makes a named app password for the account and
 // returns it in groups of five, the only time it is shown.
 func (s *Store) CreateAppPassword(ctx context.Context, accountID int64, name string) (AppPassword, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' }) {
-		return AppPassword{}, "", &InvalidError{Field: "app_password", Reason: "name it with 1 to 64 printable characters (e.g. Thunderbird at home)"}
+	name, err := CheckText("app_password", name, 64, false)
+	if err == nil && name == "" {
+		err = &InvalidError{Field: "app_password", Reason: "name it with 1 to 64 printable characters (e.g. Thunderbird at home)"}
+	}
+	if err != nil {
+		return AppPassword{}, "", err
 	}
 	chars, err := s.recoveryChars(appPasswordLen)
 	if err != nil {
@@ -55,6 +57,16 @@ func (s *Store) CreateAppPassword(ctx context.Context, accountID int64, name str
 		return AppPassword{}, "", fmt.Errorf("identity: app password: %w", err)
 	}
 	return p, secret, nil
+}
+
+// AddOwnAppPassword is a member's own CreateAppPassword: it needs the
+// account's password, since an app password outlives the session that
+// made it (it signs in over LDAP until revoked).
+func (s *Store) AddOwnAppPassword(ctx context.Context, accountID int64, password, name string) (AppPassword, string, error) {
+	if err := s.checkOwnPassword(ctx, accountID, password); err != nil {
+		return AppPassword{}, "", err
+	}
+	return s.CreateAppPassword(ctx, accountID, name)
 }
 
 // normalizeAppPassword forgives what people do when they copy one: case,
@@ -100,13 +112,13 @@ func (s *Store) RevokeAppPassword(ctx context.Context, accountID, id int64, name
 // Its last use is recorded at most hourly: binds are frequent, and a write
 // each would cost more than the check.
 func (s *Store) AuthenticateAppPassword(ctx context.Context, username, secret string) (Account, error) {
-	name := strings.ToLower(strings.TrimSpace(username))
+	name, valid := lookupName(username)
 	norm := normalizeAppPassword(secret)
-	if len(norm) != appPasswordLen {
+	if !valid || len(norm) != appPasswordLen {
 		return Account{}, ErrBadCredentials
 	}
 	var id, used int64
-	a, err := scanAccountWith(s.db.QueryRow(ctx, `SELECT a.id, a.username, a.email, a.display_name, a.locale, a.state, a.created_at, a.updated_at, p.id, p.last_used_at
+	a, err := scanAccountWith(s.db.QueryRow(ctx, `SELECT `+prefixed("a.", accountCols)+`, p.id, p.last_used_at
 		FROM app_passwords p JOIN accounts a ON a.id = p.account_id WHERE a.username = ? AND p.hash = ?`, name, hashToken(norm)), &id, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, ErrBadCredentials
@@ -124,13 +136,4 @@ func (s *Store) AuthenticateAppPassword(ctx context.Context, username, secret st
 		_, _ = s.db.Exec(ctx, `UPDATE app_passwords SET last_used_at = ? WHERE id = ?`, now, id)
 	}
 	return a, nil
-}
-
-// scanAccountWith scans accountCols followed by extra columns.
-func scanAccountWith(row interface{ Scan(...any) error }, extra ...any) (Account, error) {
-	var a Account
-	var created, updated int64
-	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated}, extra...)...)
-	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
-	return a, err
 }

@@ -30,9 +30,9 @@ func (s *Store) CreateGroup(ctx context.Context, name, description string) (Grou
 	if err != nil {
 		return Group{}, fmt.Errorf("identity: create group: %w", err)
 	}
-	d, err := checkDisplayName(description)
+	d, err := CheckText("description", description, 128, false)
 	if err != nil {
-		return Group{}, fmt.Errorf("identity: create group: %w", invalid("description", "must be one line of at most 128 characters"))
+		return Group{}, fmt.Errorf("identity: create group: %w", err)
 	}
 	g := Group{Name: n, Description: d, CreatedAt: unix(s.now())}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -99,7 +99,8 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 		return fmt.Errorf("identity: delete group: %w", err)
 	}
 	if n == AdminGroup {
-		return fmt.Errorf("identity: delete group: %w", invalid("group", "the admin group cannot be deleted"))
+		// Its own field, so that pages say this, not what a group name is.
+		return fmt.Errorf("identity: delete group: %w", invalid("admin_group", "the admin group cannot be deleted: its members administer Pelote"))
 	}
 	res, err := s.db.Exec(ctx, `DELETE FROM account_groups WHERE name = ?`, n)
 	if err != nil {

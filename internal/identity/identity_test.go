@@ -306,7 +306,7 @@ func TestSessions(t *testing.T) {
 	if len(list) != 2 {
 		t.Fatalf("%d sessions listed, want 2", len(list))
 	}
-	if err := s.ChangePassword(ctx, "alice", "correct horse battery", "another long secret", kept.ID); err != nil {
+	if err := s.ChangePassword(ctx, "alice", "correct horse battery", "another long secret", kept.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.SessionByToken(ctx, keep); err != nil {
@@ -315,7 +315,7 @@ func TestSessions(t *testing.T) {
 	if _, _, err := s.SessionByToken(ctx, other); !errors.Is(err, identity.ErrSessionInvalid) {
 		t.Fatalf("other sessions must end on password change: %v", err)
 	}
-	if err := s.ChangePassword(ctx, "alice", "wrong current pw", "yet another secret", kept.ID); !errors.Is(err, identity.ErrBadCredentials) {
+	if err := s.ChangePassword(ctx, "alice", "wrong current pw", "yet another secret", kept.ID, nil); !errors.Is(err, identity.ErrBadCredentials) {
 		t.Fatalf("change with wrong current password: %v", err)
 	}
 	if err := s.RevokeSession(ctx, a.ID, kept.ID); err != nil {

@@ -148,7 +148,7 @@ func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]b
 	now := r.s.now()
 	// Existing names and addresses, read once rather than per line.
 	taken, takenEmail := map[string]bool{}, map[string]bool{}
-	rows, err := r.tx.Query(ctx, `SELECT username, lower(email) FROM accounts`)
+	rows, err := r.tx.Query(ctx, `SELECT username, email_key FROM accounts`)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +162,10 @@ func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]b
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	profileNames, err := r.s.profileNames(ctx, r.tx)
+	if err != nil {
 		return nil, err
 	}
 	for i, a := range accounts {
@@ -181,23 +185,29 @@ func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]b
 				continue
 			}
 		}
-		lowEmail := strings.ToLower(email)
+		key := EmailKey(email)
 		if first, ok := seenName[username]; ok {
 			bad("already on line %d", first)
 			continue
 		}
-		if first, ok := seenEmail[lowEmail]; ok {
+		if first, ok := seenEmail[key]; ok {
 			bad("e-mail %s already on line %d", email, first)
 			continue
 		}
-		seenName[username], seenEmail[lowEmail] = a.Line, a.Line
-		if taken[username] || takenEmail[lowEmail] {
+		seenName[username], seenEmail[key] = a.Line, a.Line
+		if taken[username] || takenEmail[key] {
 			bad("an account with this username or e-mail exists already")
 			continue
 		}
+		if profileNames[username] {
+			bad("a member has a profile of this name, which applications would take for this account")
+			continue
+		}
 		var id int64
-		err = r.tx.QueryRow(ctx, `INSERT INTO accounts (username, email, display_name, password_hash, locale, state, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'en', 'active', ?, ?) RETURNING id`, username, email, name, hash, now, now).Scan(&id)
+		// The directory the file comes from vouched for the address.
+		err = r.tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
+			email_confirmed_by, email_confirmed_at)
+			VALUES (?, ?, ?, ?, ?, 'en', 'active', ?, ?, 'import', ?) RETURNING id`, username, email, key, name, hash, now, now, now).Scan(&id)
 		if err != nil {
 			return nil, err
 		}

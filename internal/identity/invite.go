@@ -27,6 +27,9 @@ var ErrVerificationInvalid = errors.New("this verification link is not valid any
 // VerificationTTL is how long a newcomer has to confirm the address.
 const VerificationTTL = 48 * time.Hour
 
+// maxInvitationNote bounds the note administrators keep with an invitation.
+const maxInvitationNote = 200
+
 // CreateInvitation makes a single-use sign-up link valid for ttl; whoever
 // uses it joins groups.
 func (s *Store) CreateInvitation(ctx context.Context, groups []string, ttl time.Duration, note string) (string, error) {
@@ -43,6 +46,10 @@ func (s *Store) CreateInvitation(ctx context.Context, groups []string, ttl time.
 	}
 	if ttl <= 0 || ttl > 90*24*time.Hour {
 		return "", invalid("ttl", "must be between a minute and 90 days")
+	}
+	note, err := CheckText("invitation_note", note, maxInvitationNote, false)
+	if err != nil {
+		return "", err
 	}
 	token, hash, err := s.newToken()
 	if err != nil {
@@ -69,7 +76,8 @@ func (s *Store) CheckInvitation(ctx context.Context, token string) error {
 // SignUpWithInvitation spends the invitation and creates the account,
 // pending until its address is confirmed; it returns the verification
 // token to mail to the newcomer. As SignUp, an address another account
-// has gives ErrEmailTaken and that account (the invitation stays unused).
+// has gives ErrEmailTaken and that account, and the invitation is spent
+// all the same: a second try must not tell whose address it was.
 func (s *Store) SignUpWithInvitation(ctx context.Context, token string, n NewAccount) (Account, string, error) {
 	var groups string
 	return s.signUp(ctx, n, SignUpOptions{}, func(tx *store.Tx) error {

@@ -134,12 +134,8 @@ func (h *Hasher) verifyAny(ctx context.Context, pw, encoded string) (ok, rehash 
 	if err := h.hashCost(encoded); err != nil {
 		return h.refuseCostly(ctx, pw, err)
 	}
-	if err := h.acquire(ctx); err != nil {
-		return false, false, err
-	}
-	defer h.release()
-	ok = verifyLegacy(pw, encoded)
-	return ok, ok, nil
+	ok, err = h.verifyLegacyPadded(ctx, pw, encoded)
+	return ok, ok, err
 }
 
 // SetPasswordHash stores a hash brought from another system (bcrypt,
@@ -151,5 +147,5 @@ func (s *Store) SetPasswordHash(ctx context.Context, username, encoded string) e
 	if err := s.hasher.checkImportedHash(encoded); err != nil {
 		return fmt.Errorf("identity: set password hash: %w", err)
 	}
-	return s.setHash(ctx, username, encoded, 0)
+	return s.setHash(ctx, username, encoded, 0, nil)
 }

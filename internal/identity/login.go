@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"pelote/internal/store"
 )
@@ -15,12 +14,12 @@ import (
 // so neither timing nor message tells which accounts exist. The state is
 // revealed only to someone who knew the password.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (Account, error) {
-	name := strings.ToLower(strings.TrimSpace(username))
+	name, valid := lookupName(username)
 	var hash string
-	var a Account
-	var created, updated int64
-	err := s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name).
-		Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &created, &updated, &hash)
+	a, err := Account{}, sql.ErrNoRows
+	if valid {
+		a, err = scanAccountWith(s.db.QueryRow(ctx, `SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`, name), &hash)
+	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash == "") {
 		_, _, _ = s.hasher.Verify(ctx, password, s.dummy(ctx))
 		return Account{}, ErrBadCredentials
@@ -28,7 +27,6 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Ac
 	if err != nil {
 		return Account{}, fmt.Errorf("identity: authenticate: %w", err)
 	}
-	a.CreatedAt, a.UpdatedAt = unix(created), unix(updated)
 	ok, rehash, err := s.hasher.verifyAny(ctx, password, hash)
 	if err != nil {
 		return Account{}, fmt.Errorf("identity: authenticate %q: %w", name, err)
@@ -53,8 +51,9 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Ac
 	return a, err
 }
 
-// SetPassword replaces an account's password (an administrator's reset or
-// the CLI) and ends all its sessions but keepSession (0: none).
+// SetPassword is an administrator's reset (web or CLI): it replaces an
+// account's password and revokes what the old one gave (see
+// revokeCredentials), every app password included.
 func (s *Store) SetPassword(ctx context.Context, username, password string, keepSession int64) error {
 	if err := CheckPassword(password); err != nil {
 		return fmt.Errorf("identity: set password: %w", err)
@@ -63,11 +62,12 @@ func (s *Store) SetPassword(ctx context.Context, username, password string, keep
 	if err != nil {
 		return fmt.Errorf("identity: set password: %w", err)
 	}
-	return s.setHash(ctx, username, hash, keepSession)
+	return s.setHash(ctx, username, hash, keepSession, nil)
 }
 
-// setHash stores a password hash and ends the other sessions.
-func (s *Store) setHash(ctx context.Context, username, hash string, keepSession int64) error {
+// setHash stores a password hash, ends the sessions but keepSession and
+// revokes the account's credentials but the app passwords in keepApps.
+func (s *Store) setHash(ctx context.Context, username, hash string, keepSession int64, keepApps []int64) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		id, err := lockAccount(ctx, tx, username)
 		if err != nil {
@@ -77,18 +77,26 @@ func (s *Store) setHash(ctx context.Context, username, hash string, keepSession 
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`, hash, now, now, id); err != nil {
 			return fmt.Errorf("identity: set password of %q: %w", username, err)
 		}
-		// A changed password must shut out whoever else held a session.
-		if _, err := s.endSessions(ctx, tx, `account_id = ? AND id <> ?`, id, keepSession); err != nil {
-			return fmt.Errorf("identity: end sessions of %q: %w", username, err)
+		if err := s.revokeCredentials(ctx, tx, id, `account_id = ? AND id <> ?`, []any{id, keepSession}, keepApps); err != nil {
+			return fmt.Errorf("identity: revoke credentials of %q: %w", username, err)
 		}
 		return nil
 	})
 }
 
-// ChangePassword is the member's own change: it needs the current password.
-func (s *Store) ChangePassword(ctx context.Context, username, current, next string, keepSession int64) error {
+// ChangePassword is the member's own change: it needs the current
+// password. The app passwords in keepApps (ids of the account's own) go
+// on working; the others are revoked with the rest (see revokeCredentials).
+func (s *Store) ChangePassword(ctx context.Context, username, current, next string, keepSession int64, keepApps []int64) error {
 	if _, err := s.Authenticate(ctx, username, current); err != nil {
 		return err
 	}
-	return s.SetPassword(ctx, username, next, keepSession)
+	if err := CheckPassword(next); err != nil {
+		return fmt.Errorf("identity: change password: %w", err)
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return fmt.Errorf("identity: change password: %w", err)
+	}
+	return s.setHash(ctx, username, hash, keepSession, keepApps)
 }

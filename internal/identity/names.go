@@ -4,7 +4,8 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // nameRE is the shape of usernames, profile, group and service names: what
@@ -23,9 +24,20 @@ func NormalizeName(field, s string) (string, error) {
 	return n, nil
 }
 
-// NormalizeEmail checks that s is one bare address (no display name).
+// lookupName is s as usernames are stored, and whether it can name an
+// account at all. A lookup by a string outside the rule of names finds
+// nothing without asking the database: PostgreSQL refuses some of what a
+// URL or a form can carry (a NUL byte) with an error, not an empty answer.
+func lookupName(s string) (string, bool) {
+	n, err := NormalizeName("username", s)
+	return n, err == nil
+}
+
+// NormalizeEmail checks that s is one bare address (no display name) and
+// returns it in NFC, the form it is stored in (see EmailKey for the form
+// it is compared in).
 func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s = norm.NFC.String(strings.TrimSpace(s))
 	if s == "" {
 		return "", invalid("email", "must not be empty")
 	}
@@ -43,14 +55,8 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// checkDisplayName bounds a free-text name.
-func checkDisplayName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 128 || strings.ContainsAny(s, "\x00\r\n") {
-		return "", invalid("display_name", "must be one line of at most 128 characters")
-	}
-	return s, nil
-}
+// checkDisplayName bounds a free-text name (see CheckText).
+func checkDisplayName(s string) (string, error) { return CheckText("display_name", s, 128, false) }
 
 // localeRE accepts "fr" or "pt-BR"; which locales exist is the UI's business.
 var localeRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z]{2})?$`)

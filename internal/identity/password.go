@@ -64,6 +64,9 @@ type Hasher struct {
 	Log    *slog.Logger
 	params Argon2Params
 	slots  chan struct{}
+	// argon is what one argon2id computation with params costs here, for
+	// padding the verification of faster foreign hashes (legacy_pad.go).
+	argon argonCost
 }
 
 func (h *Hasher) logger() *slog.Logger {
@@ -75,7 +78,7 @@ func (h *Hasher) logger() *slog.Logger {
 
 // NewHasher returns a Hasher with params (already validated).
 func NewHasher(params Argon2Params) *Hasher {
-	return &Hasher{params: params, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	return &Hasher{params: params, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), argon: newArgonCost()}
 }
 
 // CheckPassword applies the password policy.
@@ -111,7 +114,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
+	start := h.argon.now()
 	key := argon2.IDKey([]byte(pw), salt, h.params.Time, h.params.MemoryKiB, h.params.Threads, keyLen)
+	h.argon.observe(start)
 	h.release()
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
@@ -134,7 +139,11 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, rehash boo
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
+	start := h.argon.now()
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	if p == h.params {
+		h.argon.observe(start)
+	}
 	h.release()
 	ok = subtle.ConstantTimeCompare(got, want) == 1
 	return ok, ok && p != h.params, nil

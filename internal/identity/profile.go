@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"pelote/internal/store"
@@ -41,6 +42,12 @@ func (s *Store) AddProfile(ctx context.Context, username, service, name string, 
 	if err != nil {
 		return Profile{}, fmt.Errorf("identity: add profile: %w", err)
 	}
+	// Applications key accounts on preferred_username, the profile's
+	// name: a member must not pass for the hoster (as usernames, the
+	// reserved names are the administrators' to give).
+	if slices.Contains(Reserved, pname) && !bool(admin) {
+		return Profile{}, fmt.Errorf("identity: add profile: %w", invalid("profile_reserved", "is reserved; choose another"))
+	}
 	sv, err := s.Service(ctx, service)
 	if err != nil {
 		return Profile{}, err
@@ -52,6 +59,18 @@ func (s *Store) AddProfile(ctx context.Context, username, service, name string, 
 		id, err := lockAccount(ctx, tx, username)
 		if err != nil {
 			return err
+		}
+		if err := lockNames(ctx, tx); err != nil {
+			return err
+		}
+		// Nor pass for another member: their username is theirs in every
+		// service. One's own username is one's own to use.
+		var other int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE username = ? AND id <> ?`, pname, id).Scan(&other); err != nil {
+			return fmt.Errorf("identity: check profile: %w", err)
+		}
+		if other > 0 {
+			return fmt.Errorf("identity: profile %q is another member's username: %w", pname, store.ErrConflict)
 		}
 		var held int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM profiles WHERE account_id = ? AND service = ?`, id, sv.Name).Scan(&held); err != nil {
@@ -161,4 +180,27 @@ func (s *Store) DeleteProfile(ctx context.Context, accountID, id int64) error {
 		return fmt.Errorf("identity: delete profile #%d: %w", id, err)
 	}
 	return mustAffect(res, fmt.Sprintf("profile #%d", id))
+}
+
+// profileNames is the set of every profile's name, for an import that
+// checks many usernames against them at once (see accountConflict); it
+// takes the names lock first.
+func (s *Store) profileNames(ctx context.Context, tx *store.Tx) (map[string]bool, error) {
+	if err := lockNames(ctx, tx); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT name FROM profiles`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names[n] = true
+	}
+	return names, rows.Err()
 }

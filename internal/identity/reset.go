@@ -22,11 +22,15 @@ var ErrResetInvalid = errors.New("this link is not valid any more: ask for a new
 // username or e-mail address is login. found is false when there is none:
 // the caller answers the same either way, so the form reveals nothing.
 func (s *Store) RequestPasswordReset(ctx context.Context, login string) (token string, a Account, found bool, err error) {
-	login = strings.ToLower(strings.TrimSpace(login))
-	if login == "" || len(login) > 254 {
+	login = strings.TrimSpace(login)
+	_, nameErr := NormalizeName("username", login)
+	_, mailErr := NormalizeEmail(login)
+	if login == "" || len(login) > 254 || nameErr != nil && mailErr != nil {
+		// Names nothing (see lookupName).
 		return "", Account{}, false, nil
 	}
-	a, err = scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE (username = ? OR lower(email) = ?) AND state = 'active'`, login, login))
+	a, err = scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE (username = ? OR email_key = ?) AND state = 'active'`,
+		strings.ToLower(login), EmailKey(login)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", Account{}, false, nil
 	}
@@ -82,14 +86,12 @@ func (s *Store) ResetPassword(ctx context.Context, token, password string) (Acco
 			}
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM password_resets WHERE account_id = ? AND used_at = 0`, id); err != nil {
-			return err
-		}
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`, hash, s.now(), s.now(), id); err != nil {
 			return err
 		}
-		_, err = s.endSessions(ctx, tx, `account_id = ?`, id)
-		return err
+		// Whoever asked for the link may not be the member: nothing the
+		// old password gave survives, and no app password is kept.
+		return s.revokeCredentials(ctx, tx, id, `account_id = ?`, []any{id}, nil)
 	})
 	return a, err
 }

@@ -122,11 +122,11 @@ func (s *Store) ListSessions(ctx context.Context, accountID int64) ([]Session, e
 // RevokeSession ends one of an account's sessions.
 func (s *Store) RevokeSession(ctx context.Context, accountID, id int64) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		n, err := s.endSessions(ctx, tx, `id = ? AND account_id = ?`, id, accountID)
+		ended, err := s.endSessions(ctx, tx, `id = ? AND account_id = ?`, id, accountID)
 		if err != nil {
 			return fmt.Errorf("identity: revoke session: %w", err)
 		}
-		if n == 0 {
+		if len(ended) == 0 {
 			return fmt.Errorf("session #%d: %w", id, store.ErrNotFound)
 		}
 		return nil
@@ -144,31 +144,31 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, accountID, keep int64) 
 }
 
 // endSessions deletes the sessions matching where and tells SessionsEnded
-// which, in the same transaction; it returns how many ended.
-func (s *Store) endSessions(ctx context.Context, tx *store.Tx, where string, args ...any) (int, error) {
+// which, in the same transaction; it returns those that ended.
+func (s *Store) endSessions(ctx context.Context, tx *store.Tx, where string, args ...any) ([]int64, error) {
 	rows, err := tx.Query(ctx, `DELETE FROM sessions WHERE `+where+` RETURNING id`, args...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var ended []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return 0, err
+			return nil, err
 		}
 		ended = append(ended, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(ended) > 0 && s.SessionsEnded != nil {
 		if err := s.SessionsEnded(ctx, tx, ended); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	return len(ended), nil
+	return ended, nil
 }
 
 // PurgeSessions deletes expired sessions; a background job calls it.

@@ -58,7 +58,7 @@ func TestSessionsEnded(t *testing.T) {
 	}
 	expect("revoke others", three)
 	four := session()
-	if err := s.ChangePassword(ctx, "alice", "correct horse battery", "another long password", two); err != nil {
+	if err := s.ChangePassword(ctx, "alice", "correct horse battery", "another long password", two, nil); err != nil {
 		t.Fatal(err)
 	}
 	expect("password change", four)

@@ -83,7 +83,8 @@ func (s *Store) UseSetupToken(ctx context.Context, token string, n NewAccount) (
 		if _, err := tx.Exec(ctx, `UPDATE setup_tokens SET used_at = ? WHERE token_hash = ?`, s.now(), hashToken(token)); err != nil {
 			return fmt.Errorf("identity: spend setup token: %w", err)
 		}
-		a, err = insertAccount(ctx, tx, n, hash, s.now())
+		// The hoster's own address, typed by the hoster.
+		a, err = insertAccount(ctx, tx, n, hash, s.now(), ConfirmedAdmin, false)
 		return err
 	})
 	return a, err

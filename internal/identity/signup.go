@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"pelote/internal/store"
 )
@@ -30,9 +29,9 @@ const maxReason = 2000
 // it returns the verification token to mail to them. An address another
 // account has gives ErrEmailTaken, and that account.
 func (s *Store) SignUp(ctx context.Context, n NewAccount, o SignUpOptions) (Account, string, error) {
-	o.Reason = strings.TrimSpace(o.Reason)
-	if !utf8.ValidString(o.Reason) || utf8.RuneCountInString(o.Reason) > maxReason || strings.ContainsRune(o.Reason, 0) {
-		return Account{}, "", invalid("reason", fmt.Sprintf("must be at most %d characters", maxReason))
+	var err error
+	if o.Reason, err = CheckText("reason", o.Reason, maxReason, true); err != nil {
+		return Account{}, "", err
 	}
 	return s.signUp(ctx, n, o, nil, nil)
 }
@@ -41,13 +40,17 @@ func (s *Store) SignUp(ctx context.Context, n NewAccount, o SignUpOptions) (Acco
 // sign_ups row and its verification link, written together; before runs
 // first in the transaction (an invitation is spent there), after once the
 // account exists. An address another account has gives ErrEmailTaken with
-// that account, so that its owner can be told.
+// that account, so that its owner can be told; then the username is held
+// and before runs all the same (see holdUsername).
 func (s *Store) signUp(ctx context.Context, n NewAccount, o SignUpOptions, before func(*store.Tx) error, after func(*store.Tx, Account) error) (Account, string, error) {
 	a, token, err := s.createSignUp(ctx, n, o, before, after)
 	if !errors.Is(err, ErrEmailTaken) {
 		return a, token, err
 	}
-	owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE lower(email) = lower(?)`, strings.TrimSpace(n.Email)))
+	if herr := s.holdUsername(ctx, n.Username, before); herr != nil {
+		return Account{}, "", herr
+	}
+	owner, lerr := scanAccount(s.db.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE email_key = ?`, EmailKey(strings.TrimSpace(n.Email))))
 	if lerr != nil {
 		// Gone since: an ordinary conflict, nobody to tell.
 		return Account{}, "", fmt.Errorf("identity: e-mail address %q: %w", n.Email, store.ErrConflict)
@@ -78,7 +81,7 @@ func (s *Store) createSignUp(ctx context.Context, n NewAccount, o SignUpOptions,
 				return err
 			}
 		}
-		if a, err = insertAccount(ctx, tx, n, hash, s.now()); err != nil {
+		if a, err = insertAccount(ctx, tx, n, hash, s.now(), Unconfirmed, true); err != nil {
 			return err
 		}
 		if after != nil {
@@ -98,6 +101,26 @@ func (s *Store) createSignUp(ctx context.Context, n NewAccount, o SignUpOptions,
 		return Account{}, "", err
 	}
 	return a, verify, nil
+}
+
+// holdUsername is what a sign-up with another account's address leaves
+// instead of a pending account: its username held for as long as an
+// unconfirmed sign-up would hold it, and before (the invitation spent) as
+// a real sign-up would have run it. Asked again, the name is taken and
+// the invitation used, as after a sign-up with a free address: the answers
+// tell nothing of whose address it was.
+func (s *Store) holdUsername(ctx context.Context, username string, before func(*store.Tx) error) error {
+	name := strings.ToLower(strings.TrimSpace(username))
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO held_usernames (username, expires_at) VALUES (?, ?)
+			ON CONFLICT (username) DO UPDATE SET expires_at = excluded.expires_at`, name, s.Now().Add(VerificationTTL).Unix())
+		return err
+	})
 }
 
 // VerifyEmail spends a verification link. The account it was made for
@@ -126,6 +149,10 @@ func (s *Store) VerifyEmail(ctx context.Context, token string) (a Account, await
 			if _, err := tx.Exec(ctx, `DELETE FROM sign_ups WHERE account_id = ?`, id); err != nil {
 				return err
 			}
+		}
+		// Opening the link proves the mailbox is the newcomer's.
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET email_confirmed_by = 'signup', email_confirmed_at = ? WHERE id = ?`, s.now(), id); err != nil {
+			return err
 		}
 		if !awaiting {
 			if _, err := tx.Exec(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? AND state = 'pending'`, s.now(), id); err != nil {
@@ -161,13 +188,10 @@ func (s *Store) SignUps(ctx context.Context) ([]SignUpRequest, error) {
 	for rows.Next() {
 		var r SignUpRequest
 		var created, verified int64
-		var a Account
-		var acreated, aupdated int64
-		if err := rows.Scan(&a.ID, &a.Username, &a.Email, &a.DisplayName, &a.Locale, &a.State, &acreated, &aupdated,
-			&r.Moderated, &r.Reason, &created, &verified); err != nil {
+		a, err := scanAccountWith(rows, &r.Moderated, &r.Reason, &created, &verified)
+		if err != nil {
 			return nil, err
 		}
-		a.CreatedAt, a.UpdatedAt = unix(acreated), unix(aupdated)
 		r.Account, r.CreatedAt, r.Verified = a, unix(created), verified != 0
 		out = append(out, r)
 	}
@@ -248,6 +272,9 @@ func (s *Store) PurgeSignUps(ctx context.Context) (int64, error) {
 		(SELECT account_id FROM sign_ups WHERE verified_at = 0 AND created_at < ?)`, s.Now().Add(-VerificationTTL).Unix())
 	if err != nil {
 		return 0, fmt.Errorf("identity: purge sign-ups: %w", err)
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM held_usernames WHERE expires_at <= ?`, s.now()); err != nil {
+		return 0, fmt.Errorf("identity: purge held usernames: %w", err)
 	}
 	return res.RowsAffected()
 }

@@ -20,7 +20,9 @@ import (
 var migrations embed.FS
 
 // Migrations are the identity tables, for store.DB.Migrate.
-func Migrations() store.Migrations { return store.Migrations{Owner: "identity", FS: migrations} }
+func Migrations() store.Migrations {
+	return store.Migrations{Owner: "identity", FS: migrations, Code: []store.CodeMigration{emailKeyMigration}}
+}
 
 // Store is the SQL implementation of accounts, profiles, groups, sessions and
 // setup links, on either engine.
@@ -39,6 +41,13 @@ type Store struct {
 	// depends on them (the OpenID provider's back-channel logouts) is
 	// queued with the change or not at all. Expiry does not call it.
 	SessionsEnded func(ctx context.Context, tx *store.Tx, sessions []int64) error
+	// PasswordChanged, when set, runs in the transaction that changes an
+	// account's password, whoever changes it, after its sessions but the
+	// member's own are ended (ended lists them, and SessionsEnded was told
+	// of them): what the old password let applications keep (the OpenID
+	// provider's grants and refresh tokens) ends with it, or the change
+	// does not happen.
+	PasswordChanged func(ctx context.Context, tx *store.Tx, accountID int64, ended []int64) error
 	// dummyHash is verified when a username is unknown, so that a wrong
 	// username costs the same time as a wrong password. Made on first use:
 	// CLI verbs that never log anyone in should not pay for it.

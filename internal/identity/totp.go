@@ -89,8 +89,13 @@ func (s *Store) open(accountID int64, sealed string) (string, error) {
 }
 
 // BeginTOTP makes a new pending seed; the current one, if any, stays in
-// force until ConfirmTOTP.
-func (s *Store) BeginTOTP(ctx context.Context, accountID int64, issuer string) (TOTPEnrolment, error) {
+// force until ConfirmTOTP. It needs the account's password: whoever sets
+// the second factor (a first one, or one that replaces the current on a
+// new device) decides who can sign in, and a session alone must not.
+func (s *Store) BeginTOTP(ctx context.Context, accountID int64, issuer, password string) (TOTPEnrolment, error) {
+	if err := s.checkOwnPassword(ctx, accountID, password); err != nil {
+		return TOTPEnrolment{}, err
+	}
 	a, err := s.AccountByID(ctx, accountID)
 	if err != nil {
 		return TOTPEnrolment{}, err
@@ -306,6 +311,13 @@ func (s *Store) RegenerateRecoveryCodes(ctx context.Context, accountID int64, pa
 		return err
 	})
 	return codes, err
+}
+
+// VerifyOwnPassword checks an account's current password, for a change
+// another domain makes that a session alone must not (adding an SSH key);
+// a wrong one is ErrBadCredentials.
+func (s *Store) VerifyOwnPassword(ctx context.Context, accountID int64, password string) error {
+	return s.checkOwnPassword(ctx, accountID, password)
 }
 
 func (s *Store) checkOwnPassword(ctx context.Context, accountID int64, password string) error {

@@ -101,7 +101,7 @@ func wantStatus(t *testing.T, s *identity.Store, id int64, want identity.TOTPSta
 // and the recovery codes.
 func enrol(t *testing.T, s *identity.Store, c *clock, id int64) (string, []string) {
 	t.Helper()
-	e, err := s.BeginTOTP(t.Context(), id, "Pelote")
+	e, err := s.BeginTOTP(t.Context(), id, "Pelote", totpPassword)
 	if err != nil {
 		t.Fatalf("begin: %v", err)
 	}
@@ -139,7 +139,7 @@ func TestTOTPBeforeEnrolment(t *testing.T) {
 	if _, err := s.PendingTOTP(ctx, a.ID, "Pelote"); !errors.Is(err, identity.ErrNoTOTP) {
 		t.Fatalf("pending before enrolment: %v, want ErrNoTOTP", err)
 	}
-	if _, err := s.BeginTOTP(ctx, a.ID+1000, "Pelote"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.BeginTOTP(ctx, a.ID+1000, "Pelote", totpPassword); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("begin for an unknown account: %v, want ErrNotFound", err)
 	}
 }
@@ -148,7 +148,7 @@ func TestBeginTOTP(t *testing.T) {
 	s, c, _ := newTOTPStore(t)
 	ctx := t.Context()
 	a := mustAccount(t, s, "alice", false)
-	e, err := s.BeginTOTP(ctx, a.ID, "Pelote Club")
+	e, err := s.BeginTOTP(ctx, a.ID, "Pelote Club", totpPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestBeginTOTP(t *testing.T) {
 
 	// A second BeginTOTP replaces the pending seed: the first one's codes
 	// no longer confirm.
-	e2, err := s.BeginTOTP(ctx, a.ID, "Pelote Club")
+	e2, err := s.BeginTOTP(ctx, a.ID, "Pelote Club", totpPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestBeginTOTPWithoutSealer(t *testing.T) {
 	s, _, db := newTOTPStore(t)
 	s.Seal = nil
 	a := mustAccount(t, s, "alice", false)
-	if _, err := s.BeginTOTP(t.Context(), a.ID, "Pelote"); err == nil {
+	if _, err := s.BeginTOTP(t.Context(), a.ID, "Pelote", totpPassword); err == nil {
 		t.Fatal("BeginTOTP without a sealer succeeded")
 	}
 	var n int
@@ -217,7 +217,7 @@ func TestPendingTOTP(t *testing.T) {
 	s, c, _ := newTOTPStore(t)
 	ctx := t.Context()
 	a := mustAccount(t, s, "alice", false)
-	e, err := s.BeginTOTP(ctx, a.ID, "Pelote")
+	e, err := s.BeginTOTP(ctx, a.ID, "Pelote", totpPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestConfirmTOTP(t *testing.T) {
 	s, c, _ := newTOTPStore(t)
 	ctx := t.Context()
 	a := mustAccount(t, s, "alice", false)
-	e, err := s.BeginTOTP(ctx, a.ID, "Pelote")
+	e, err := s.BeginTOTP(ctx, a.ID, "Pelote", totpPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -785,7 +785,7 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 		return false
 	}
 
-	e, err := s.BeginTOTP(ctx, a.ID, "Pelote")
+	e, err := s.BeginTOTP(ctx, a.ID, "Pelote", totpPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

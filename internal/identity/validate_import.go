@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,7 +18,7 @@ import (
 // that one name reads as another) and line or paragraph separators.
 func checkOneLine(field, s string) error {
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
+		if IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return invalid(field, "must not hold control characters, line breaks or text-direction marks")
 		}
 	}

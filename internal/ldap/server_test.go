@@ -481,7 +481,7 @@ func TestAppPasswords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test")
+	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test", memberPW)
 	if err != nil {
 		t.Fatal(err)
 	}

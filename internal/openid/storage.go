@@ -321,8 +321,15 @@ func (s *Store) fillClaims(ctx context.Context, info *oidc.UserInfo, subject str
 				info.Locale = oidc.NewLocale(tag)
 			}
 		case oidc.ScopeEmail:
-			// Addresses are entered by administrators, who vouch for them.
-			info.Email, info.EmailVerified = a.Email, true
+			// Verified only when someone proved or vouched for the address
+			// (a link opened, an administrator, an import). False is said
+			// outright: the library would leave an unset claim out.
+			info.Email = a.Email
+			if a.EmailConfirmed() {
+				info.EmailVerified = true
+			} else {
+				info.AppendClaims("email_verified", false)
+			}
 		case "groups":
 			groups := a.Groups
 			if groups == nil {

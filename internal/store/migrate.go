@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,17 @@ import (
 type Migrations struct {
 	Owner string
 	FS    fs.FS
+	// Code are the numbered migrations SQL cannot express (a Unicode case
+	// fold, say), numbered among the files of FS.
+	Code []CodeMigration
+}
+
+// CodeMigration is a numbered migration written in Go. Up and Down run in
+// the migration's transaction, with the portable SQL of Tx ('?'
+// placeholders on both engines).
+type CodeMigration struct {
+	Version  int64
+	Up, Down func(ctx context.Context, tx *Tx) error
 }
 
 //go:embed migrations
@@ -55,6 +67,9 @@ func (db *DB) migrate(ctx context.Context, m Migrations) error {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
+	for _, c := range m.Code {
+		opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(c.Version, db.goFunc(c.Up), db.goFunc(c.Down))))
+	}
 	p, err := goose.NewProvider(dialect, db.w, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations of %s: %w", m.Owner, err)
@@ -70,4 +85,14 @@ func (db *DB) migrate(ctx context.Context, m Migrations) error {
 		return fmt.Errorf("store: migrate %s: %w", m.Owner, err)
 	}
 	return nil
+}
+
+// goFunc runs fn on goose's transaction as a Tx of db.
+func (db *DB) goFunc(fn func(context.Context, *Tx) error) *goose.GoFunc {
+	if fn == nil {
+		return nil
+	}
+	return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		return fn(ctx, &Tx{tx: tx, dialect: db.dialect, db: db})
+	}}
 }

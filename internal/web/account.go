@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"pelote/internal/access"
 	"pelote/internal/identity"
@@ -21,6 +19,8 @@ type accountView struct {
 	AppPasswords   []identity.AppPassword
 	SSHKeys        []access.Key
 	AccessOn       bool
+	// MailOn offers to mail a link that confirms the address.
+	MailOn bool
 	// NewAppPassword is shown once, on the answer that made it.
 	NewAppPassword, NewAppPasswordName string
 }
@@ -33,7 +33,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v *visit, p
 
 // accountPageWith renders view, filled with the account's data.
 func (s *Server) accountPageWith(w http.ResponseWriter, r *http.Request, v *visit, view *accountView, status int) {
-	view.Me, view.CurrentSession = v.account, v.session.ID
+	view.Me, view.CurrentSession, view.MailOn = v.account, v.session.ID, s.opts.Mailer != nil
 	var err error
 	if view.Profiles, err = s.ids.Profiles(r.Context(), identity.ProfileQuery{Account: v.account.Username}); err == nil {
 		if view.Services, err = s.ids.Services(r.Context()); err == nil {
@@ -79,27 +79,23 @@ func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request, v *visit
 		s.accountFailed(w, r, v, &identity.InvalidError{Field: "locale", Reason: "unknown language"}, "")
 		return
 	}
-	// With mail, a new address takes effect once the link sent to it is
-	// opened, and the old one hears of it; without, it changes at once.
-	update := identity.AccountUpdate{DisplayName: &name, Locale: &locale}
-	changing := !strings.EqualFold(email, v.account.Email)
-	if !changing || s.opts.Mailer == nil {
-		update.Email = &email
+	// A new address needs the current password (see changeEmail); the
+	// name and language do not.
+	notice := "details_saved"
+	if email != v.account.Email {
+		var err error
+		if notice, err = s.changeEmail(r, v, email); err != nil {
+			s.accountCheckFailed(w, r, v, err, "err.email_taken")
+			return
+		}
 	}
-	a, err := s.ids.UpdateAccount(r.Context(), v.account.ID, update)
-	if err == nil && changing && s.opts.Mailer != nil {
-		err = s.requestEmailChange(r, a, email)
-	}
+	a, err := s.ids.UpdateAccount(r.Context(), v.account.ID, identity.AccountUpdate{DisplayName: &name, Locale: &locale})
 	if err != nil {
-		s.accountFailed(w, r, v, err, "err.email_taken")
+		s.accountFailed(w, r, v, err, "")
 		return
 	}
 	v.account = a
-	if changing && s.opts.Mailer != nil {
-		accountDone(w, r, "email_change_sent")
-		return
-	}
-	accountDone(w, r, "details_saved")
+	accountDone(w, r, notice)
 }
 
 func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -121,7 +117,15 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, v *visi
 		s.accountPage(w, r, v, p, http.StatusTooManyRequests)
 		return
 	}
-	err := s.ids.ChangePassword(r.Context(), v.account.Username, r.PostFormValue("current_password"), next, v.session.ID)
+	// The app passwords ticked on the form survive the change; the others
+	// stop working with the old password.
+	var keep []int64
+	for _, k := range r.PostForm["keep_app_password"] {
+		if id, err := strconv.ParseInt(k, 10, 64); err == nil {
+			keep = append(keep, id)
+		}
+	}
+	err := s.ids.ChangePassword(r.Context(), v.account.Username, r.PostFormValue("current_password"), next, v.session.ID, keep)
 	if err != nil {
 		if isBadCredentials(err) {
 			s.failedByAccount.Fail(v.account.Username)
@@ -197,9 +201,14 @@ func (s *Server) accountAddAppPassword(w http.ResponseWriter, r *http.Request, v
 	if !s.parseForm(w, r) {
 		return
 	}
-	p, secret, err := s.ids.CreateAppPassword(r.Context(), v.account.ID, r.PostFormValue("name"))
+	var p identity.AppPassword
+	var secret string
+	err := s.passwordChecked(v, func() (err error) {
+		p, secret, err = s.ids.AddOwnAppPassword(r.Context(), v.account.ID, r.PostFormValue("password"), r.PostFormValue("name"))
+		return err
+	})
 	if err != nil {
-		s.accountFailed(w, r, v, err, "err.app_password_taken")
+		s.accountCheckFailed(w, r, v, err, "err.app_password_taken")
 		return
 	}
 	s.log.Info("app password created", "request_id", reqID(r), "account_id", v.account.ID)
@@ -220,40 +229,4 @@ func (s *Server) accountRevokeAppPassword(w http.ResponseWriter, r *http.Request
 		return
 	}
 	accountDone(w, r, "app_password_revoked")
-}
-
-// requestEmailChange mails a confirmation link to the new address and a
-// notice to the old one, so that a stolen session cannot quietly take the
-// account's mail.
-func (s *Server) requestEmailChange(r *http.Request, a identity.Account, email string) error {
-	token, err := s.ids.RequestEmailChange(r.Context(), a.ID, email)
-	if err != nil {
-		return err
-	}
-	link := s.publicLink("/account/email/" + token)
-	lang := a.Locale
-	if err := s.opts.Mailer.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
-		s.cat.T(lang, "mail.email_change.body", a.Username, link)); err != nil {
-		return err
-	}
-	return s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(lang, "mail.email_notice.subject"),
-		s.cat.T(lang, "mail.email_notice.body", a.Username, email))
-}
-
-// confirmEmail applies a new address from the link sent to it; the link
-// works without a session, from the mailbox's device.
-func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) {
-	a, err := s.ids.ConfirmEmailChange(r.Context(), r.PathValue("token"))
-	if errors.Is(err, identity.ErrEmailChangeInvalid) {
-		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")
-		return
-	}
-	if err != nil {
-		p := s.newPage(r, nil, "error.title")
-		status := s.explain(r, &p, err, "err.email_taken")
-		s.render(w, r, status, "error", &errorView{page: p, Status: status})
-		return
-	}
-	s.log.Info("e-mail address changed", "request_id", reqID(r), "account_id", a.ID)
-	http.Redirect(w, r, "/login?ok=email_changed", http.StatusSeeOther)
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"pelote/internal/identity"
 )
@@ -66,8 +65,6 @@ func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v
 	switch {
 	case err != nil || days < 1 || days > 90:
 		err = &identity.InvalidError{Field: "ttl", Reason: "must be between 1 and 90 days"}
-	case utf8.RuneCountInString(f.Note) > 200:
-		err = &identity.InvalidError{Field: "invitation_note", Reason: "must be at most 200 characters"}
 	case f.Email != "" && s.opts.Mailer == nil:
 		err = &identity.InvalidError{Field: "invitation_mail", Reason: "no mail server is configured"}
 	case f.Email != "":

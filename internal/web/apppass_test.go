@@ -16,7 +16,7 @@ func TestAppPasswordPages(t *testing.T) {
 	e.account("alice", false)
 	b := e.browser()
 	expect(t, b.login("alice", "correct horse battery"), 200, "App passwords")
-	r := b.post("/account/app-passwords", url.Values{"name": {"Thunderbird"}})
+	r := b.post("/account/app-passwords", url.Values{"name": {"Thunderbird"}, "password": {"correct horse battery"}})
 	expect(t, r, 200, "will not be shown again", "Thunderbird")
 	m := appPasswordShown.FindStringSubmatch(r.body)
 	if m == nil {
@@ -31,9 +31,9 @@ func TestAppPasswordPages(t *testing.T) {
 	if page := b.get("/account").body; strings.Contains(page, m[1]) {
 		t.Fatal("the app password is shown a second time")
 	}
-	expect(t, b.post("/account/app-passwords", url.Values{"name": {"Thunderbird"}}), 409, "already have an app password with this name")
-	expect(t, b.post("/account/app-passwords", url.Values{"name": {"   "}}), 422, "1 to 64 characters")
-	expect(t, b.post("/account/app-passwords", url.Values{"name": {strings.Repeat("x", 65)}}), 422, "1 to 64 characters")
+	expect(t, b.post("/account/app-passwords", url.Values{"name": {"Thunderbird"}, "password": {"correct horse battery"}}), 409, "already have an app password with this name")
+	expect(t, b.post("/account/app-passwords", url.Values{"name": {"   "}, "password": {"correct horse battery"}}), 422, "1 to 64 characters")
+	expect(t, b.post("/account/app-passwords", url.Values{"name": {strings.Repeat("x", 65)}, "password": {"correct horse battery"}}), 422, "1 to 64 characters")
 	list, err := e.ids.AppPasswords(ctx, 1)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("app passwords: %+v %v", list, err)

@@ -43,13 +43,23 @@ const mailsPerAccountHour = 3
 // budget the mail is not sent, and the form answers as if it were: the
 // answer must not tell either.
 func (s *Server) mailBudget(r *http.Request, a identity.Account) bool {
-	key := "account:" + strconv.FormatInt(a.ID, 10)
+	key := mailBudgetKey(a)
 	if blocked, _ := s.mailedTo.Blocked(key); blocked {
 		s.log.Warn("mail to an account held back: too many asked for this hour", "request_id", reqID(r), "account_id", a.ID)
 		return false
 	}
 	s.mailedTo.Fail(key)
 	return true
+}
+
+// mailBudgetKey names an account's budget of mails in s.mailedTo.
+func mailBudgetKey(a identity.Account) string { return "account:" + strconv.FormatInt(a.ID, 10) }
+
+// mailBudgetOpen tells whether the account may get one more mail this
+// hour, without counting one.
+func (s *Server) mailBudgetOpen(a identity.Account) bool {
+	blocked, _ := s.mailedTo.Blocked(mailBudgetKey(a))
+	return !blocked
 }
 
 // addressBudget counts one request of kind from the client's address, as

@@ -189,6 +189,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	member("GET /account", s.account)
 	member("POST /account/details", s.accountDetails)
+	member("POST /account/email/confirm", s.accountConfirmEmail)
 	member("POST /account/password", s.accountPassword)
 	member("POST /account/profiles", s.accountAddProfile)
 	member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
@@ -205,6 +206,7 @@ func (s *Server) Handler() http.Handler {
 	admin("GET /admin/accounts/{name}", s.adminAccount)
 	admin("POST /admin/accounts/{name}/state", s.adminAccountState)
 	admin("POST /admin/accounts/{name}/password", s.adminAccountPassword)
+	admin("POST /admin/accounts/{name}/email", s.adminSetEmail)
 	admin("POST /admin/accounts/{name}/groups", s.adminAccountAddGroup)
 	admin("POST /admin/accounts/{name}/groups/{group}/remove", s.adminAccountRemoveGroup)
 	admin("POST /admin/accounts/{name}/profiles", s.adminAccountAddProfile)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
@@ -181,9 +180,9 @@ func DecideSignUp(ctx context.Context, ids *identity.Store, cat *i18n.Catalog, m
 	default:
 		return Decided{}, &identity.InvalidError{Field: "decision", Reason: "must be approve or refuse"}
 	}
-	message = strings.TrimSpace(message)
-	if !utf8.ValidString(message) || utf8.RuneCountInString(message) > 2000 {
-		return Decided{}, &identity.InvalidError{Field: "message", Reason: "must be at most 2000 characters"}
+	message, err := identity.CheckText("message", message, 2000, true)
+	if err != nil {
+		return Decided{}, err
 	}
 	a, err := decide(ctx, username)
 	if err != nil || mailer == nil {

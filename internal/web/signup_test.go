@@ -173,7 +173,8 @@ func TestAdminInvitations(t *testing.T) {
 }
 
 // An invitation used with a member's address: the same answer as any
-// sign-up, the member is told, and the invitation is still good.
+// sign-up, the member is told, and the invitation is spent as by any
+// sign-up, so that trying it again tells nothing either.
 func TestInvitationWithKnownAddress(t *testing.T) {
 	mail := &letters{}
 	e := newEnv(t, "http://pelote.test", func(_ *store.DB, o *Options) { o.Mailer = mail })
@@ -188,7 +189,34 @@ func TestInvitationWithKnownAddress(t *testing.T) {
 	if mail.count() != 1 || !strings.HasPrefix(mail.sent[0], "alice@example.org\n") || !strings.Contains(mail.sent[0], "your username is alice") {
 		t.Fatalf("mails: %q", mail.sent)
 	}
-	expect(t, b.get("/invite/"+token), 200, `name="username"`)
+	expect(t, b.get("/invite/"+token), http.StatusGone)
+	expect(t, b.post("/invite/"+token, form), http.StatusGone)
+}
+
+// TestSignUpSequenceDoesNotTell: trying a sign-up again with the same
+// username answers the same whether the first try's address was free (a
+// pending account holds the name) or another account's (the name is held
+// all the same).
+func TestSignUpSequenceDoesNotTell(t *testing.T) {
+	mail := &letters{}
+	e := newEnv(t, "http://pelote.test", openSignUp(t, mail, 4, 30))
+	e.account("bob", false)
+	b := e.browser()
+	try := func(name, email string) resp {
+		form := signUpForm(name)
+		form.Set("email", email)
+		return b.post("/signup", b.solved("/signup", form))
+	}
+	first := map[string]resp{"taken": try("mallory", "bob@example.org"), "free": try("trudy", "trudy@example.net")}
+	again := map[string]resp{"taken": try("mallory", "x1@example.net"), "free": try("trudy", "x2@example.net")}
+	expect(t, first["taken"], 200, "bob@example.org")
+	expect(t, first["free"], 200, "trudy@example.net")
+	expect(t, again["taken"], 409, "username is taken")
+	expect(t, again["free"], 409, "username is taken")
+	errorsOf := regexp.MustCompile(`(?s)<div class="errors".*?</div>`)
+	if a, b := errorsOf.FindString(again["taken"].body), errorsOf.FindString(again["free"].body); a == "" || a != b {
+		t.Fatalf("second tries differ: %q / %q", a, b)
+	}
 }
 
 // The public forms cannot flood a member's mailbox: past a few mails an

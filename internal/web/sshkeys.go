@@ -45,9 +45,17 @@ func (s *Server) accountAddKey(w http.ResponseWriter, r *http.Request, v *visit)
 	if !s.parseForm(w, r) {
 		return
 	}
-	k, err := s.opts.Access.AddKey(r.Context(), v.account.ID, r.PostFormValue("key"))
+	// A key opens machines for as long as it stays, sessions and
+	// passwords changed or not: adding one needs the password.
+	var k access.Key
+	err := s.passwordChecked(v, func() (err error) {
+		if err = s.ids.VerifyOwnPassword(r.Context(), v.account.ID, r.PostFormValue("password")); err == nil {
+			k, err = s.opts.Access.AddKey(r.Context(), v.account.ID, r.PostFormValue("key"))
+		}
+		return err
+	})
 	if err != nil {
-		s.accountFailed(w, r, v, err, "err.ssh_key_taken")
+		s.accountCheckFailed(w, r, v, err, "err.ssh_key_taken")
 		return
 	}
 	s.log.Info("ssh key added", "request_id", reqID(r), "account_id", v.account.ID, "fingerprint", k.Fingerprint)

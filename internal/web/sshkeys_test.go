@@ -38,11 +38,15 @@ func TestSSHKeyPages(t *testing.T) {
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	sp, _ := ssh.NewPublicKey(pub)
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " alice@laptop"
-	r := b.post("/account/ssh-keys", url.Values{"key": {line}})
+	expect(t, b.post("/account/ssh-keys", url.Values{"key": {line}}), 422, "The current password is wrong")
+	if keys, _ := st.Keys(t.Context(), 1); len(keys) != 0 {
+		t.Fatalf("a key added without the password: %+v", keys)
+	}
+	r := b.post("/account/ssh-keys", url.Values{"key": {line}, "password": {"correct horse battery"}})
 	// Templates write "+" as an entity.
 	expect(t, r, 200, "The key is added.", strings.ReplaceAll(ssh.FingerprintSHA256(sp), "+", "&#43;"), "alice@laptop")
-	expect(t, b.post("/account/ssh-keys", url.Values{"key": {line}}), 409, "already on your account")
-	expect(t, b.post("/account/ssh-keys", url.Values{"key": {"-----BEGIN OPENSSH PRIVATE KEY-----"}}), 422, "not a usable SSH public key")
+	expect(t, b.post("/account/ssh-keys", url.Values{"key": {line}, "password": {"correct horse battery"}}), 409, "already on your account")
+	expect(t, b.post("/account/ssh-keys", url.Values{"key": {"-----BEGIN OPENSSH PRIVATE KEY-----"}, "password": {"correct horse battery"}}), 422, "not a usable SSH public key")
 	id := regexp.MustCompile(`/account/ssh-keys/(\d+)/delete`).FindStringSubmatch(r.body)
 	if id == nil {
 		t.Fatalf("no delete form:\n%s", r.body)

@@ -61,19 +61,23 @@ func (s *Server) issuer() string {
 	return "Pelote"
 }
 
-// totpBegin makes a new seed and shows it. An enabled second factor stays
-// in force until the new one is confirmed, so a person can move to a new
-// phone without a window where the account has none.
+// totpBegin makes a new seed and shows it, once the current password is
+// given. An enabled second factor stays in force until the new one is
+// confirmed, so a person can move to a new phone without a window where
+// the account has none.
 func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	view := &totpView{page: s.newPage(r, v, "totp.title")}
-	e, err := s.ids.BeginTOTP(r.Context(), v.account.ID, s.issuer())
-	if err != nil {
-		s.totpRender(w, r, v, view, s.explain(r, &view.page, err, "err.internal"))
+	var e identity.TOTPEnrolment
+	ok := s.totpWithPassword(w, r, v, func(password string) (err error) {
+		e, err = s.ids.BeginTOTP(r.Context(), v.account.ID, s.issuer(), password)
+		return err
+	})
+	if !ok {
 		return
 	}
+	view := &totpView{page: s.newPage(r, v, "totp.title")}
 	view.Enrolment = &e
 	s.totpRender(w, r, v, view, http.StatusOK)
 }

@@ -21,7 +21,7 @@ var (
 func enrolTOTP(t *testing.T, b *browser) (string, []string) {
 	t.Helper()
 	expect(t, b.get("/account/totp"), 200, "Two-step verification is off.")
-	r := b.post("/account/totp/begin", nil)
+	r := b.post("/account/totp/begin", url.Values{"password": {"correct horse battery"}})
 	expect(t, r, 200, `src="data:image/png;base64,`, "Scan this QR code")
 	if r.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("enrolment page cacheable: %q", r.header.Get("Cache-Control"))

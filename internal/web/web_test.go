@@ -255,11 +255,11 @@ func TestAccountPage(t *testing.T) {
 	expect(t, b.login("alice", "correct horse battery"), 200)
 	expect(t, other.login("alice", "correct horse battery"), 200)
 
-	expect(t, b.post("/account/details", url.Values{"email": {"broken"}, "display_name": {"Alice"}, "locale": {"en"}}), 422, "Enter one e-mail address")
+	expect(t, b.post("/account/details", url.Values{"email": {"broken"}, "display_name": {"Alice"}, "locale": {"en"}, "current_password": {"correct horse battery"}}), 422, "Enter one e-mail address")
 	if a, _ := e.ids.Account(ctx, "alice"); a.Email != "alice@example.org" {
 		t.Fatalf("invalid e-mail changed the account: %s", a.Email)
 	}
-	expect(t, b.post("/account/details", url.Values{"email": {"alice@example.net"}, "display_name": {"Alice A."}, "locale": {"fr"}}), 200, "Vos informations sont enregistrées")
+	expect(t, b.post("/account/details", url.Values{"email": {"alice@example.net"}, "display_name": {"Alice A."}, "locale": {"fr"}, "current_password": {"correct horse battery"}}), 200, "Vos informations sont enregistrées")
 
 	expect(t, b.post("/account/password", url.Values{"current_password": {"wrong one!!"}, "new_password": {"a brand new secret"}, "new_password2": {"a brand new secret"}}), 422, "mot de passe actuel est incorrect")
 	expect(t, b.post("/account/password", url.Values{"current_password": {"correct horse battery"}, "new_password": {"a brand new secret"}, "new_password2": {"another new secret"}}), 422, "diffèrent")
