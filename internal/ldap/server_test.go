@@ -682,7 +682,7 @@ func TestBindTOTPRequired(t *testing.T) {
 		t.Errorf("carol: %v", err)
 	}
 
-	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test")
+	e, err := w.ids.BeginTOTP(ctx, alice.ID, "test", memberPW)
 	if err != nil {
 		t.Fatal(err)
 	}
