@@ -66,6 +66,20 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *visit), ad
 			s.errorPage(w, r, http.StatusForbidden, "err.not_admin")
 			return
 		}
+		if admin {
+			// An administrator whom a group requires to use two-step
+			// verification administers nothing until enrolled; the
+			// account pages stay open, to enrol.
+			st, err := s.ids.TOTPStatus(r.Context(), v.account.ID)
+			if err != nil {
+				s.dbError(w, r, err)
+				return
+			}
+			if st.Required && !st.Enabled {
+				s.errorPage(w, r, http.StatusForbidden, "err.admin_needs_totp")
+				return
+			}
+		}
 		h(w, r, v)
 	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
@@ -135,4 +136,25 @@ func TestTOTPPagesNeedSession(t *testing.T) {
 	}
 	expect(t, b.login("alice", "correct horse battery"), 200)
 	expect(t, b.post("/admin/accounts/alice/totp/reset", nil), 403)
+}
+
+// When the admin group requires two-step verification, an administrator
+// who has not enrolled administers nothing until they do; their account
+// pages stay open so that they can.
+func TestAdminPagesNeedRequiredTOTP(t *testing.T) {
+	e := newEnv(t, "http://localhost")
+	e.account("root", true)
+	if err := e.ids.SetGroupRequireTOTP(context.Background(), "admin", true); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	expect(t, b.login("root", "correct horse battery"), 200)
+	expect(t, b.get("/admin/accounts"), 403, "requires two-step verification")
+	r := b.post("/admin/groups", url.Values{"name": {"staff"}})
+	expect(t, r, 403, "requires two-step verification")
+	if _, err := e.ids.Group(context.Background(), "staff"); err == nil {
+		t.Fatal("a group was created by an administrator who has not enrolled")
+	}
+	enrolTOTP(t, b)
+	expect(t, b.get("/admin/accounts"), 200, "root")
 }
