@@ -67,6 +67,8 @@ type Hasher struct {
 	// argon is what one argon2id computation with params costs here, for
 	// padding the verification of faster foreign hashes (legacy_pad.go).
 	argon argonCost
+	// mem bounds the memory the hashes leave behind (hash_memory.go).
+	mem *hashMemory
 }
 
 func (h *Hasher) logger() *slog.Logger {
@@ -78,7 +80,7 @@ func (h *Hasher) logger() *slog.Logger {
 
 // NewHasher returns a Hasher with params (already validated).
 func NewHasher(params Argon2Params) *Hasher {
-	return &Hasher{params: params, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), argon: newArgonCost()}
+	return &Hasher{params: params, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), argon: newArgonCost(), mem: newHashMemory()}
 }
 
 // CheckPassword applies the password policy.
@@ -94,16 +96,22 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
+// acquire takes a hashing slot, waiting for one; release gives it back.
+// Between the two, one hash's memory is allowed.
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
+		h.mem.start()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) release() {
+	h.mem.end()
+	<-h.slots
+}
 
 // Hash returns a PHC string: $argon2id$v=19$m=…,t=…,p=…$salt$key.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
