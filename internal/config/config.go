@@ -246,7 +246,7 @@ func Default() Config {
 			AccessTokenLifetime:  Duration(time.Hour),
 			RefreshTokenLifetime: Duration(30 * 24 * time.Hour),
 			KeyRotation:          Duration(30 * 24 * time.Hour),
-			TokenRate:            200,
+			TokenRate:            1000,
 			AuthorizeRate:        2,
 		},
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
