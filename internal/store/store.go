@@ -211,6 +211,11 @@ type Tx struct {
 	// unprepared are queries to prepare once the transaction is over: the
 	// SQLite writer has one connection, which the transaction holds.
 	unprepared []string
+	// local are the statements a long transaction (an import) runs again
+	// and again, prepared on the transaction itself at their second use,
+	// so each is parsed once rather than once a row; they end with it.
+	local map[string]*sql.Stmt
+	seen  map[string]bool
 	// after run once the transaction is committed (see AfterCommit).
 	after []func()
 }
@@ -225,14 +230,36 @@ func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 // stmt returns the cached statement for query bound to the transaction,
 // or nil when there is none yet.
 func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if t.db.stmts == nil {
+	if st := t.local[query]; st != nil {
+		return st
+	}
+	if t.db.stmts != nil {
+		if st := t.db.stmts.cached(t.db.w, query); st != nil {
+			return t.tx.StmtContext(ctx, st)
+		}
+	}
+	if !t.seen[query] {
+		if t.seen == nil {
+			t.seen = make(map[string]bool)
+		}
+		t.seen[query] = true
+		if t.db.stmts != nil {
+			t.unprepared = append(t.unprepared, query)
+		}
 		return nil
 	}
-	if st := t.db.stmts.cached(t.db.w, query); st != nil {
-		return t.tx.StmtContext(ctx, st)
+	if len(t.local) >= maxCachedStmts {
+		return nil
 	}
-	t.unprepared = append(t.unprepared, query)
-	return nil
+	st, err := t.tx.PrepareContext(ctx, rebind(t.dialect, query))
+	if err != nil {
+		return nil // the query itself reports the error
+	}
+	if t.local == nil {
+		t.local = make(map[string]*sql.Stmt)
+	}
+	t.local[query] = st
+	return st
 }
 
 // Exec runs a statement in the transaction.
