@@ -21,7 +21,7 @@ go build -o "$tmp/pelote" ./cmd/pelote
 go build -o "$tmp/oidcload" ./bench/oidcload
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export PELOTE_DATA="$tmp/data" PELOTE_URL="http://127.0.0.1:$port" PELOTE_OIDC_TOKEN_RATE=1000000 PELOTE_PASSWORD_MEMORY_KIB=19456
+export PELOTE_DATA="$tmp/data" PELOTE_URL="http://127.0.0.1:$port" PELOTE_OIDC_TOKEN_RATE=1000000 PELOTE_OIDC_AUTHORIZE_RATE=1000000 PELOTE_PASSWORD_MEMORY_KIB=19456
 unset PELOTE_DATABASE
 pin_srv=() pin_load=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
