@@ -83,7 +83,23 @@ type importRun struct {
 	left   map[string]int
 	made   map[string]int64  // groups this import created
 	joined map[[2]int64]bool // memberships it added
+	// newAccounts and newMembers wait to be written many rows to a
+	// statement: one statement per row made an import a third as fast as
+	// slapadd, most of it spent crossing into SQLite.
+	newAccounts []importedAccount
+	newMembers  [][2]int64
 }
+
+// importedAccount is a checked account waiting to be inserted.
+type importedAccount struct {
+	i                          int // its index in the accounts imported
+	username, email, key, name string
+	hash                       string
+}
+
+// Rows a statement of the import writes at most: well under SQLite's and
+// PostgreSQL's limits on parameters (32,766 and 65,535).
+const importBatch = 200
 
 // bad records a problem, or a skipped entry with SkipInvalid.
 func (r *importRun) bad(line int, format string, args ...any) {
@@ -126,6 +142,9 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 			if err := r.group(ctx, g); err != nil {
 				return err
 			}
+		}
+		if err := r.flushMembers(ctx); err != nil {
+			return err
 		}
 		if len(rep.Problems) > 0 {
 			return ErrImportRefused
@@ -203,19 +222,75 @@ func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]b
 			bad("a member has a profile of this name, which applications would take for this account")
 			continue
 		}
-		var id int64
+		r.newAccounts = append(r.newAccounts, importedAccount{i: i, username: username, email: email, key: key, name: name, hash: hash})
+		if len(r.newAccounts) == importBatch {
+			if err := r.flushAccounts(ctx, now, created); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return created, r.flushAccounts(ctx, now, created)
+}
+
+// flushAccounts inserts the accounts waiting, in one statement.
+func (r *importRun) flushAccounts(ctx context.Context, now int64, created []bool) error {
+	if len(r.newAccounts) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
+		email_confirmed_by, email_confirmed_at) VALUES `)
+	args := make([]any, 0, 8*len(r.newAccounts))
+	byName := make(map[string]int, len(r.newAccounts))
+	for n, a := range r.newAccounts {
+		if n > 0 {
+			q.WriteString(", ")
+		}
 		// The directory the file comes from vouched for the address.
-		err = r.tx.QueryRow(ctx, `INSERT INTO accounts (username, email, email_key, display_name, password_hash, locale, state, created_at, updated_at,
-			email_confirmed_by, email_confirmed_at)
-			VALUES (?, ?, ?, ?, ?, 'en', 'active', ?, ?, 'import', ?) RETURNING id`, username, email, key, name, hash, now, now, now).Scan(&id)
-		if err != nil {
-			return nil, err
+		q.WriteString(`(?, ?, ?, ?, ?, 'en', 'active', ?, ?, 'import', ?)`)
+		args = append(args, a.username, a.email, a.key, a.name, a.hash, now, now, now)
+		byName[a.username] = a.i
+	}
+	q.WriteString(` RETURNING id, username`)
+	rows, err := r.tx.Query(ctx, q.String(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var username string
+		if err := rows.Scan(&id, &username); err != nil {
+			return err
 		}
 		r.ids[username] = id
-		created[i] = true
+		created[byName[username]] = true
 		r.rep.Accounts++
 	}
-	return created, nil
+	r.newAccounts = r.newAccounts[:0]
+	return rows.Err()
+}
+
+// flushMembers inserts the memberships waiting, many to a statement.
+func (r *importRun) flushMembers(ctx context.Context) error {
+	for len(r.newMembers) > 0 {
+		batch := r.newMembers[:min(len(r.newMembers), 5*importBatch)]
+		r.newMembers = r.newMembers[len(batch):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO group_members (group_id, account_id) VALUES `)
+		args := make([]any, 0, 2*len(batch))
+		for n, m := range batch {
+			if n > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, m[0], m[1])
+		}
+		if _, err := r.tx.Exec(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // memberKey is how a member names an account: as a username is stored.
@@ -283,9 +358,7 @@ func (r *importRun) group(ctx context.Context, g ImportGroup) error {
 			r.rep.Administrators = append(r.rep.Administrators, m)
 		}
 		r.joined[key] = true
-		if _, err := r.tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES (?, ?)`, gid, id); err != nil {
-			return err
-		}
+		r.newMembers = append(r.newMembers, key)
 		r.rep.Memberships++
 	}
 	return nil
