@@ -6,29 +6,33 @@ import "slices"
 // of them reads a posting list instead of every entry.
 var indexed = []string{"objectclass", "uid", "cn", "mail", "memberof", "member", "memberuid", "uidnumber", "gidnumber", "host"}
 
-// index maps attribute, then normalised value, to entry positions in
-// ascending order.
-type index map[string]map[string][]int32
+// index maps attribute, then comparison form, to entry positions in
+// ascending order; attributes not indexed have a nil map.
+type index []map[string][]int32
 
 func buildIndex(entries []*Entry) index {
-	ix := index{}
-	for _, attr := range indexed {
-		rule := lookupAttrDef(attr).rule
+	ix := make(index, len(attrTable))
+	for _, name := range indexed {
+		id := lookupAttrDef(name).id
 		postings := map[string][]int32{}
 		for i, e := range entries {
-			for _, v := range e.Attrs[attr] {
-				nv, ok := rule.normalize(v)
-				if !ok {
-					continue
-				}
+			for _, nv := range e.normalized(id) {
 				if p := postings[nv]; len(p) == 0 || p[len(p)-1] != int32(i) {
 					postings[nv] = append(p, int32(i))
 				}
 			}
 		}
-		ix[attr] = postings
+		ix[id] = postings
 	}
 	return ix
+}
+
+// postings returns the index of attribute id, if it has one.
+func (ix index) postings(id attrID) (map[string][]int32, bool) {
+	if int(id) >= len(ix) || ix[id] == nil {
+		return nil, false
+	}
+	return ix[id], true
 }
 
 // candidates returns the positions of the entries n can be TRUE for, or
@@ -36,13 +40,16 @@ func buildIndex(entries []*Entry) index {
 func (ix index) candidates(n filterNode) (pos []int32, all bool) {
 	switch f := n.(type) {
 	case equalFilter:
-		postings, ok := ix[f.attr.def.name]
+		if f.attr.def.id == noAttr && !f.attr.undefined {
+			return nil, false // no entry holds it
+		}
+		postings, ok := ix.postings(f.attr.def.id)
 		if !ok || f.attr.undefined {
 			return nil, true
 		}
 		return postings[f.want], false
 	case *setFilter:
-		postings, ok := ix[f.attr.def.name]
+		postings, ok := ix.postings(f.attr.def.id)
 		if !ok {
 			return nil, true
 		}

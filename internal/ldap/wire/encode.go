@@ -1,0 +1,136 @@
+package wire
+
+import (
+	"bufio"
+	"io"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+)
+
+// Result codes (RFC 4511 appendix A) the directory answers with.
+const (
+	Success                      = 0
+	OperationsError              = 1
+	ProtocolError                = 2
+	TimeLimitExceeded            = 3
+	SizeLimitExceeded            = 4
+	AuthMethodNotSupported       = 7
+	UnavailableCriticalExtension = 12
+	ConfidentialityRequired      = 13
+	NoSuchObject                 = 32
+	InvalidDNSyntax              = 34
+	InvalidCredentials           = 49
+	InsufficientAccessRights     = 50
+	Unavailable                  = 52
+	UnwillingToPerform           = 53
+)
+
+// Result is an LDAPResult: a code, the matched DN and a message.
+type Result struct {
+	Code    int64
+	Message string
+}
+
+// Writer buffers the responses of a connection; Flush sends them in one
+// write when they fit its buffer.
+type Writer struct{ w *bufio.Writer }
+
+// NewWriter writes to w through a buffer of size bytes.
+func NewWriter(w io.Writer, size int) *Writer { return &Writer{w: bufio.NewWriterSize(w, size)} }
+
+// Flush writes what is buffered.
+func (w *Writer) Flush() error { return w.w.Flush() }
+
+func (w *Writer) message(id int64, op *ber.Packet, controls *ber.Packet) error {
+	env := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
+	env.AppendChild(op)
+	if controls != nil {
+		env.AppendChild(controls)
+	}
+	_, err := w.w.Write(env.Bytes())
+	return err
+}
+
+// result builds an LDAPResult-shaped response of the given tag.
+func result(tag ber.Tag, r Result) *ber.Packet {
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "")
+	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, r.Code, ""))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, r.Message, ""))
+	return op
+}
+
+// Result writes an LDAPResult-shaped response: tag is the response's
+// (BindResponse, AddResponse, SearchResultDone...).
+func (w *Writer) Result(id int64, tag ber.Tag, r Result) error {
+	return w.message(id, result(tag, r), nil)
+}
+
+// SearchDone writes a SearchResultDone, with the paged results control
+// when paging is not nil.
+func (w *Writer) SearchDone(id int64, r Result, paging *Paging) error {
+	var controls *ber.Packet
+	if paging != nil {
+		value := ber.NewSequence("")
+		value.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, paging.Size, ""))
+		value.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, string(paging.Cookie), ""))
+		ctl := ber.NewSequence("")
+		ctl.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, OIDPagedResults, ""))
+		ctl.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, string(value.Bytes()), ""))
+		controls = ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "")
+		controls.AppendChild(ctl)
+	}
+	return w.message(id, result(TagSearchResultDone, r), controls)
+}
+
+// Extended writes an ExtendedResponse; name and value are left out when
+// empty.
+func (w *Writer) Extended(id int64, r Result, name string, value []byte) error {
+	op := result(TagExtendedResponse, r)
+	if name != "" {
+		op.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 10, name, ""))
+	}
+	if value != nil {
+		op.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 11, string(value), ""))
+	}
+	return w.message(id, op, nil)
+}
+
+// Disconnect writes the Notice of Disconnection (RFC 4511 section
+// 4.4.1): an unsolicited ExtendedResponse with messageID 0.
+func (w *Writer) Disconnect(r Result) error {
+	return w.Extended(0, r, OIDDisconnect, nil)
+}
+
+// Attribute encodes a PartialAttribute (type and values), for an entry to
+// keep and send as it is; with no values it is the form typesOnly asks.
+func Attribute(name string, values []string) []byte {
+	a := ber.NewSequence("")
+	a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, name, ""))
+	set := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "")
+	for _, v := range values {
+		set.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, ""))
+	}
+	a.AppendChild(set)
+	return a.Bytes()
+}
+
+// Octets encodes an OCTET STRING, such as an entry's DN kept encoded.
+func Octets(s string) []byte {
+	return ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, s, "").Bytes()
+}
+
+// Entry writes a SearchResultEntry from its DN (Octets) and attributes
+// (Attribute encodings back to back), all already encoded: an entry's
+// encoding is made once, when the directory's snapshot is built, not at
+// each search.
+func (w *Writer) Entry(id int64, dn []byte, attrs []byte) error {
+	list := ber.NewSequence("")
+	// attrs are whole BER elements, as AppendChild would write them.
+	list.Data.Write(attrs)
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, TagSearchResultEntry, nil, "")
+	op.Data.Write(dn)
+	op.AppendChild(list)
+	return w.message(id, op, nil)
+}
