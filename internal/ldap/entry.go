@@ -3,32 +3,42 @@ package ldap
 import (
 	"slices"
 	"strings"
-
-	"pelote/internal/ldap/wire"
+	"sync/atomic"
 )
 
 // Entry is one directory entry as the snapshot holds it. It is made once
 // per snapshot and then only read: its values, each value's comparison
 // form under its attribute's rule (so that a search compares strings
-// instead of parsing DNs), and its encoding for answers.
+// instead of parsing DNs), and its last answer's encoding.
 type Entry struct {
 	DN string
 	// norm is the canonical DN (package dn).
 	norm  string
 	attrs []entryAttr // in attrTable order, without empty ones
 	vals  []string    // all values, attribute after attribute
-	norms []string    // the comparison forms of the valid ones, likewise
-	dnEnc []byte      // DN, BER-encoded
-	enc   []byte      // each attribute's PartialAttribute, back to back
+	// norms holds the comparison forms of the valid values of the
+	// attributes where they differ from the values.
+	norms []string
+	// answer is the last SearchResultEntry made of it, with the
+	// selection it answered: applications ask for the same attributes
+	// again and again.
+	answer atomic.Pointer[answer]
 }
 
-// entryAttr locates one attribute's values, comparison forms and
-// encoding in its entry.
+// answer is an entry's SearchResultEntry for one attribute selection.
+type answer struct {
+	sel       selection
+	typesOnly bool
+	op        []byte
+}
+
+// entryAttr locates one attribute's values and comparison forms in its
+// entry; same says the comparison forms are the values.
 type entryAttr struct {
 	id     attrID
+	same   bool
 	v0, v1 uint32
 	n0, n1 uint32
-	e0, e1 uint32
 }
 
 // attrValues is one attribute of an entry being made.
@@ -62,10 +72,14 @@ func (e *Entry) values(id attrID) []string {
 // normalized are the comparison forms of the entry's valid values of
 // attribute id, in no particular order.
 func (e *Entry) normalized(id attrID) []string {
-	if a := e.find(id); a != nil {
-		return e.norms[a.n0:a.n1]
+	a := e.find(id)
+	switch {
+	case a == nil:
+		return nil
+	case a.same:
+		return e.vals[a.v0:a.v1]
 	}
-	return nil
+	return e.norms[a.n0:a.n1]
 }
 
 // normalizer makes comparison forms while a snapshot is built, once per
@@ -114,37 +128,45 @@ func newEntry(dn, norm string, attrs []attrValues, n *normalizer) *Entry {
 		attrs = append(attrs, attrValues{idEntryDN, []string{dn}})
 	}
 	slices.SortStableFunc(attrs, func(a, b attrValues) int { return int(a.id) - int(b.id) })
-	e := &Entry{DN: dn, norm: norm, dnEnc: wire.Octets(dn)}
-	total, size := 0, 0
+	e := &Entry{DN: dn, norm: norm}
+	total, kept := 0, 0
 	for _, a := range attrs {
-		total += len(a.values)
-		for _, v := range a.values {
-			size += len(v) + 8
+		if len(a.values) > 0 && a.id != noAttr {
+			total += len(a.values)
+			kept++
 		}
 	}
 	e.vals = make([]string, 0, total)
-	e.norms = make([]string, 0, total)
-	e.enc = make([]byte, 0, size+len(attrs)*24)
+	e.attrs = make([]entryAttr, 0, kept)
+	var norms []string
 	for _, a := range attrs {
 		if len(a.values) == 0 || a.id == noAttr {
 			continue
 		}
 		def := &attrTable[a.id]
-		ea := entryAttr{id: a.id, v0: uint32(len(e.vals)), n0: uint32(len(e.norms)), e0: uint32(len(e.enc))}
+		ea := entryAttr{id: a.id, v0: uint32(len(e.vals)), n0: uint32(len(norms)), same: true}
 		for _, v := range a.values {
 			e.vals = append(e.vals, v)
-			if a.id == idEntryDN {
-				// The canonical DN is the entry's own.
-				e.norms = append(e.norms, norm)
-			} else if nv, ok := n.normalize(def, v); ok {
-				e.norms = append(e.norms, nv)
+			nv, ok := norm, true
+			if a.id != idEntryDN {
+				// entryDN's comparison form is the entry's canonical DN.
+				nv, ok = n.normalize(def, v)
 			}
+			if ok {
+				norms = append(norms, nv)
+			}
+			ea.same = ea.same && ok && nv == v
 		}
-		e.enc = append(e.enc, wire.Attribute(def.canon, a.values)...)
-		ea.v1, ea.n1, ea.e1 = uint32(len(e.vals)), uint32(len(e.norms)), uint32(len(e.enc))
+		ea.v1, ea.n1 = uint32(len(e.vals)), uint32(len(norms))
+		if ea.same {
+			norms = norms[:ea.n0]
+			ea.n0, ea.n1 = 0, 0
+		}
 		e.attrs = append(e.attrs, ea)
 	}
-	e.enc = slices.Clip(e.enc)
+	if len(norms) > 0 {
+		e.norms = slices.Clip(norms)
+	}
 	return e
 }
 

@@ -93,7 +93,13 @@ func (s *Server) checkSearch(m *wire.Message, r *wire.SearchRequest) (*searchReq
 			return nil, fail(wire.UnavailableCriticalExtension, "control %s is not supported", ctl.OID)
 		}
 	}
-	req.base = normDN(r.Base)
+	if s.dir.Current().entry(r.Base) != nil {
+		// Applications name their bases as the directory spells them,
+		// which is already the canonical form: no parse.
+		req.base = r.Base
+	} else {
+		req.base = normDN(r.Base)
+	}
 	if req.base == "" {
 		return nil, fail(wire.InvalidDNSyntax, "base %q is not a DN", r.Base)
 	}
@@ -193,9 +199,12 @@ func (c *conn) answer(m *wire.Message, req *searchRequest) (*wire.Paging, error)
 	return nil, nil
 }
 
-// writeEntry writes e with the attributes sel names, from the encoding
-// the snapshot keeps.
+// writeEntry writes e with the attributes sel names. The encoding is
+// kept with the entry for the next search that selects the same.
 func (c *conn) writeEntry(id int64, e *Entry, sel selection, typesOnly bool) error {
+	if a := e.answer.Load(); a != nil && a.sel == sel && a.typesOnly == typesOnly {
+		return c.w.Entry(id, a.op)
+	}
 	attrs := c.scratch[:0]
 	for _, a := range e.attrs {
 		switch {
@@ -203,11 +212,13 @@ func (c *conn) writeEntry(id int64, e *Entry, sel selection, typesOnly bool) err
 		case typesOnly:
 			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, nil)...)
 		default:
-			attrs = append(attrs, e.enc[a.e0:a.e1]...)
+			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, e.vals[a.v0:a.v1])...)
 		}
 	}
 	c.scratch = attrs
-	return c.w.Entry(id, e.dnEnc, attrs)
+	op := wire.SearchEntry(wire.Octets(e.DN), attrs)
+	e.answer.Store(&answer{sel: sel, typesOnly: typesOnly, op: op})
+	return c.w.Entry(id, op)
 }
 
 func inScope(dn, base string, scope wire.Scope) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,9 @@ type builder struct {
 
 func (b *builder) add(dn string, children bool, attrs ...attrValues) {
 	n := normDN(dn)
+	if n == dn {
+		n = dn // one string for both
+	}
 	sub := isFalse
 	if children {
 		sub = isTrue
@@ -343,6 +347,12 @@ func (d *Directory) Refresh(ctx context.Context) error {
 	s := build(d.tree, data, reach)
 	s.machinesVersion = mv
 	d.cur.Store(s)
+	// A build allocates about three times what the snapshot keeps (rows,
+	// DN parses, the old snapshot): give it back to the system now rather
+	// than keep it as idle heap. Builds follow changes to the directory,
+	// not logins, so this full collection is rare.
+	data = identity.Directory{}
+	debug.FreeOSMemory()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -33,7 +34,13 @@ type Result struct {
 
 // Writer buffers the responses of a connection; Flush sends them in one
 // write when they fit its buffer.
-type Writer struct{ w *bufio.Writer }
+type Writer struct {
+	w *bufio.Writer
+	// id and idEnc are the last message ID answered and its encoding,
+	// which every entry of a search repeats.
+	id    int64
+	idEnc []byte
+}
 
 // NewWriter writes to w through a buffer of size bytes.
 func NewWriter(w io.Writer, size int) *Writer { return &Writer{w: bufio.NewWriterSize(w, size)} }
@@ -42,12 +49,27 @@ func NewWriter(w io.Writer, size int) *Writer { return &Writer{w: bufio.NewWrite
 func (w *Writer) Flush() error { return w.w.Flush() }
 
 func (w *Writer) message(id int64, op *ber.Packet, controls *ber.Packet) error {
-	env := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	if controls == nil {
+		return w.encoded(id, op.Bytes())
+	}
+	env := ber.NewSequence("")
 	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
 	env.AppendChild(op)
-	if controls != nil {
-		env.AppendChild(controls)
+	env.AppendChild(controls)
+	_, err := w.w.Write(env.Bytes())
+	return err
+}
+
+// encoded writes an LDAPMessage around an encoded protocolOp.
+func (w *Writer) encoded(id int64, op []byte) error {
+	if w.idEnc == nil || w.id != id {
+		w.id, w.idEnc = id, ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, "").Bytes()
 	}
+	env := ber.NewSequence("")
+	env.Data.Grow(len(w.idEnc) + len(op))
+	// Whole BER elements, as AppendChild writes them.
+	env.Data.Write(w.idEnc)
+	env.Data.Write(op)
 	_, err := w.w.Write(env.Bytes())
 	return err
 }
@@ -121,16 +143,23 @@ func Octets(s string) []byte {
 	return ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, s, "").Bytes()
 }
 
-// Entry writes a SearchResultEntry from its DN (Octets) and attributes
-// (Attribute encodings back to back), all already encoded: an entry's
-// encoding is made once, when the directory's snapshot is built, not at
-// each search.
-func (w *Writer) Entry(id int64, dn []byte, attrs []byte) error {
+// SearchEntry encodes a SearchResultEntry's protocolOp from its DN
+// (Octets) and attributes (Attribute encodings back to back), for Entry
+// to send, as often as the entry is answered the same way.
+func SearchEntry(dn []byte, attrs []byte) []byte {
+	// dn and attrs are whole BER elements, as AppendChild would write
+	// them; the list's buffer is attrs itself, which Bytes only reads.
 	list := ber.NewSequence("")
-	// attrs are whole BER elements, as AppendChild would write them.
-	list.Data.Write(attrs)
+	list.Data = bytes.NewBuffer(attrs)
+	listEnc := list.Bytes()
 	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, TagSearchResultEntry, nil, "")
+	op.Data.Grow(len(dn) + len(listEnc))
 	op.Data.Write(dn)
-	op.AppendChild(list)
-	return w.message(id, op, nil)
+	op.Data.Write(listEnc)
+	return op.Bytes()
+}
+
+// Entry writes a SearchResultEntry whose protocolOp SearchEntry encoded.
+func (w *Writer) Entry(id int64, op []byte) error {
+	return w.encoded(id, op)
 }
