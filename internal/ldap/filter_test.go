@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
 )
 
 // filterTestEntries: two people, a group, and an entry without objectClass.
@@ -374,4 +377,37 @@ func BenchmarkFilterMatch(b *testing.B) {
 			f.Match(te.entry)
 		}
 	}
+}
+
+// FuzzCompileFilter feeds arbitrary BER, as a search request carries its
+// filter, to the compiler: an error or a filter, never a panic, and the
+// filter matches entries without one either.
+func FuzzCompileFilter(f *testing.F) {
+	for _, s := range []string{
+		"(uid=alice)", "(&(objectClass=person)(|(cn=a*b*c)(!(mail=*))))", "(ou:dn:=people)",
+		"(uid:dn:caseExactMatch:=alice)", "(uidNumber>=10)", "(memberOf=cn=staff,ou=groups,dc=example,dc=org)",
+	} {
+		p, err := goldap.CompileFilter(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(p.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := ber.DecodePacketErr(in)
+		if err != nil {
+			return
+		}
+		flt, err := CompileFilter(p)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidFilter) && !errors.Is(err, ErrUnsupportedFilter) &&
+				!errors.Is(err, ErrFilterTooDeep) && !errors.Is(err, ErrFilterTooLong) {
+				t.Fatalf("error %v wraps no sentinel", err)
+			}
+			return
+		}
+		for _, te := range filterTestEntries {
+			flt.Match(te.entry)
+		}
+	})
 }
