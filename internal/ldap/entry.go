@@ -9,16 +9,19 @@ import (
 // Entry is one directory entry as the snapshot holds it. It is made once
 // per snapshot and then only read: its values, each value's comparison
 // form under its attribute's rule (so that a search compares strings
-// instead of parsing DNs), and its last answer's encoding.
+// instead of parsing DNs), and its last answer's encoding. The strings of
+// an entry live in one, so that the collector has a handful of objects to
+// visit per entry rather than dozens.
 type Entry struct {
 	DN string
 	// norm is the canonical DN (package dn).
-	norm  string
+	norm string
+	// blob holds the entry's strings back to back: values, attribute
+	// after attribute, then the comparison forms that differ from them.
+	blob string
+	// ends[k] is where string k ends in blob; it starts where k-1 ends.
+	ends  []uint32
 	attrs []entryAttr // in attrTable order, without empty ones
-	vals  []string    // all values, attribute after attribute
-	// norms holds the comparison forms of the valid values of the
-	// attributes where they differ from the values.
-	norms []string
 	// answer is the last SearchResultEntry made of it, with the
 	// selection it answered: applications ask for the same attributes
 	// again and again.
@@ -32,13 +35,39 @@ type answer struct {
 	op        []byte
 }
 
-// entryAttr locates one attribute's values and comparison forms in its
-// entry; same says the comparison forms are the values.
+// entryAttr locates one attribute's values (strings v0 to v1) and
+// comparison forms (n0 to n1, or the values themselves when same).
 type entryAttr struct {
 	id     attrID
 	same   bool
 	v0, v1 uint32
 	n0, n1 uint32
+}
+
+// strs are strings k0 to k1 of an entry.
+type strs struct {
+	e      *Entry
+	k0, k1 uint32
+}
+
+func (s strs) len() int { return int(s.k1 - s.k0) }
+
+// at is the i-th string.
+func (s strs) at(i int) string {
+	k := s.k0 + uint32(i)
+	start := uint32(0)
+	if k > 0 {
+		start = s.e.ends[k-1]
+	}
+	return s.e.blob[start:s.e.ends[k]]
+}
+
+// list copies the strings into dst.
+func (s strs) list(dst []string) []string {
+	for i := range s.len() {
+		dst = append(dst, s.at(i))
+	}
+	return dst
 }
 
 // attrValues is one attribute of an entry being made.
@@ -49,7 +78,7 @@ type attrValues struct {
 
 // Get returns the values of attr, whatever the case of its name.
 func (e *Entry) Get(attr string) []string {
-	return e.values(lookupAttrDef(attr).id)
+	return e.values(lookupAttrDef(attr).id).list(nil)
 }
 
 func (e *Entry) find(id attrID) *entryAttr {
@@ -62,29 +91,29 @@ func (e *Entry) find(id attrID) *entryAttr {
 }
 
 // values are the entry's values of attribute id, as served.
-func (e *Entry) values(id attrID) []string {
+func (e *Entry) values(id attrID) strs {
 	if a := e.find(id); a != nil {
-		return e.vals[a.v0:a.v1]
+		return strs{e, a.v0, a.v1}
 	}
-	return nil
+	return strs{}
 }
 
 // normalized are the comparison forms of the entry's valid values of
 // attribute id, in no particular order.
-func (e *Entry) normalized(id attrID) []string {
+func (e *Entry) normalized(id attrID) strs {
 	a := e.find(id)
 	switch {
 	case a == nil:
-		return nil
+		return strs{}
 	case a.same:
-		return e.vals[a.v0:a.v1]
+		return strs{e, a.v0, a.v1}
 	}
-	return e.norms[a.n0:a.n1]
+	return strs{e, a.n0, a.n1}
 }
 
 // normalizer makes comparison forms while a snapshot is built, once per
 // distinct value of the attributes that repeat across entries (group DNs
-// in memberOf, objectClass names) so that entries share one string.
+// in memberOf and member, objectClass names).
 type normalizer struct {
 	shared map[normKey]normValue
 }
@@ -111,9 +140,6 @@ func (n *normalizer) normalize(def *attrDef, v string) (string, bool) {
 		return got.form, got.ok
 	}
 	form, ok := def.rule.normalize(v)
-	if form == v {
-		form = v
-	}
 	if n.shared == nil {
 		n.shared = map[normKey]normValue{}
 	}
@@ -128,25 +154,34 @@ func newEntry(dn, norm string, attrs []attrValues, n *normalizer) *Entry {
 		attrs = append(attrs, attrValues{idEntryDN, []string{dn}})
 	}
 	slices.SortStableFunc(attrs, func(a, b attrValues) int { return int(a.id) - int(b.id) })
-	e := &Entry{DN: dn, norm: norm}
-	total, kept := 0, 0
+	total, kept, size := 0, 0, len(dn)+len(norm)
 	for _, a := range attrs {
 		if len(a.values) > 0 && a.id != noAttr {
 			total += len(a.values)
 			kept++
+			for _, v := range a.values {
+				size += len(v)
+			}
 		}
 	}
-	e.vals = make([]string, 0, total)
-	e.attrs = make([]entryAttr, 0, kept)
+	var blob strings.Builder
+	blob.Grow(size)
+	ends := make([]uint32, 0, total+4)
+	put := func(v string) {
+		blob.WriteString(v)
+		ends = append(ends, uint32(blob.Len()))
+	}
+	attrList := make([]entryAttr, 0, kept)
+	// Comparison forms go after all values; they are collected first.
 	var norms []string
 	for _, a := range attrs {
 		if len(a.values) == 0 || a.id == noAttr {
 			continue
 		}
 		def := &attrTable[a.id]
-		ea := entryAttr{id: a.id, v0: uint32(len(e.vals)), n0: uint32(len(norms)), same: true}
+		ea := entryAttr{id: a.id, v0: uint32(len(ends)), n0: uint32(len(norms)), same: true}
 		for _, v := range a.values {
-			e.vals = append(e.vals, v)
+			put(v)
 			nv, ok := norm, true
 			if a.id != idEntryDN {
 				// entryDN's comparison form is the entry's canonical DN.
@@ -157,15 +192,38 @@ func newEntry(dn, norm string, attrs []attrValues, n *normalizer) *Entry {
 			}
 			ea.same = ea.same && ok && nv == v
 		}
-		ea.v1, ea.n1 = uint32(len(e.vals)), uint32(len(norms))
+		ea.v1, ea.n1 = uint32(len(ends)), uint32(len(norms))
 		if ea.same {
 			norms = norms[:ea.n0]
 			ea.n0, ea.n1 = 0, 0
 		}
-		e.attrs = append(e.attrs, ea)
+		attrList = append(attrList, ea)
 	}
-	if len(norms) > 0 {
-		e.norms = slices.Clip(norms)
+	first := uint32(len(ends))
+	for i := range attrList {
+		if a := &attrList[i]; !a.same {
+			a.n0, a.n1 = a.n0+first, a.n1+first
+		}
+	}
+	for _, nv := range norms {
+		put(nv)
+	}
+	// The DN and its canonical form end the blob, so that they are
+	// substrings of it too.
+	put(dn)
+	if norm != dn {
+		put(norm)
+	}
+	b := blob.String()
+	e := &Entry{blob: b, ends: slices.Clip(ends), attrs: attrList}
+	k := len(ends) - 1
+	if norm != dn {
+		e.norm = strs{e, uint32(k), uint32(k + 1)}.at(0)
+		k--
+	}
+	e.DN = strs{e, uint32(k), uint32(k + 1)}.at(0)
+	if norm == dn {
+		e.norm = e.DN
 	}
 	return e
 }

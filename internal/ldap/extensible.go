@@ -95,14 +95,16 @@ type extensibleFilter struct {
 
 func (f extensibleFilter) eval(e *Entry) tri {
 	if f.rule == f.attr.def.rule {
-		for _, nv := range f.attr.normalized(e) {
-			if nv == f.want {
+		vs := f.attr.normalized(e)
+		for i := range vs.len() {
+			if vs.at(i) == f.want {
 				return triTrue
 			}
 		}
 	} else {
-		for _, v := range f.attr.values(e) {
-			if nv, ok := f.rule.normalize(v); ok && nv == f.want {
+		vs := f.attr.values(e)
+		for i := range vs.len() {
+			if nv, ok := f.rule.normalize(vs.at(i)); ok && nv == f.want {
 				return triTrue
 			}
 		}

@@ -274,11 +274,11 @@ func constOr(a filterAttribute, err error) (filterNode, error) {
 }
 
 // values returns the entry's values for the attribute, as served.
-func (a filterAttribute) values(e *Entry) []string { return e.values(a.def.id) }
+func (a filterAttribute) values(e *Entry) strs { return e.values(a.def.id) }
 
 // normalized returns the comparison forms of the entry's values, made
 // with the snapshot.
-func (a filterAttribute) normalized(e *Entry) []string { return e.normalized(a.def.id) }
+func (a filterAttribute) normalized(e *Entry) strs { return e.normalized(a.def.id) }
 
 type constFilter tri
 
@@ -350,8 +350,9 @@ type setFilter struct {
 }
 
 func (f *setFilter) eval(e *Entry) tri {
-	for _, nv := range f.attr.normalized(e) {
-		if _, hit := f.want[nv]; hit {
+	vs := f.attr.normalized(e)
+	for i := range vs.len() {
+		if _, hit := f.want[vs.at(i)]; hit {
 			return triTrue
 		}
 	}
@@ -373,7 +374,7 @@ func (f notFilter) eval(e *Entry) tri {
 type presentFilter struct{ attr filterAttribute }
 
 func (f presentFilter) eval(e *Entry) tri {
-	return boolTri(len(f.attr.values(e)) > 0)
+	return boolTri(f.attr.values(e).len() > 0)
 }
 
 type equalFilter struct {
@@ -382,8 +383,9 @@ type equalFilter struct {
 }
 
 func (f equalFilter) eval(e *Entry) tri {
-	for _, nv := range f.attr.normalized(e) {
-		if nv == f.want {
+	vs := f.attr.normalized(e)
+	for i := range vs.len() {
+		if vs.at(i) == f.want {
 			return triTrue
 		}
 	}
@@ -398,8 +400,9 @@ type orderFilter struct {
 
 func (f orderFilter) eval(e *Entry) tri {
 	rule := f.attr.def.rule
-	for _, nv := range f.attr.normalized(e) {
-		c := rule.compare(nv, f.want)
+	vs := f.attr.normalized(e)
+	for i := range vs.len() {
+		c := rule.compare(vs.at(i), f.want)
 		if (f.ge && c >= 0) || (!f.ge && c <= 0) {
 			return triTrue
 		}
@@ -415,8 +418,9 @@ type substringFilter struct {
 }
 
 func (f substringFilter) eval(e *Entry) tri {
-	for _, v := range f.attr.values(e) {
-		if f.matches(f.attr.def.rule.normalizeSubstring(v, true, true)) {
+	vs := f.attr.values(e)
+	for i := range vs.len() {
+		if f.matches(f.attr.def.rule.normalizeSubstring(vs.at(i), true, true)) {
 			return triTrue
 		}
 	}

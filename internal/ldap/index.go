@@ -6,33 +6,56 @@ import "slices"
 // of them reads a posting list instead of every entry.
 var indexed = []string{"objectclass", "uid", "cn", "mail", "memberof", "member", "memberuid", "uidnumber", "gidnumber", "host"}
 
-// index maps attribute, then comparison form, to entry positions in
-// ascending order; attributes not indexed have a nil map.
-type index []map[string][]int32
+// index maps attribute, then comparison form, to the positions of the
+// entries holding it, in ascending order; attributes not indexed have a
+// nil map. The positions of all lists share one array, so that the index
+// is a few large objects rather than one per value.
+type index struct {
+	lists []map[string]posting
+	pos   []int32
+}
+
+// posting is a list of positions: pos[at : at+n].
+type posting struct{ at, n uint32 }
 
 func buildIndex(entries []*Entry) index {
-	ix := make(index, len(attrTable))
+	ix := index{lists: make([]map[string]posting, len(attrTable))}
 	for _, name := range indexed {
 		id := lookupAttrDef(name).id
-		postings := map[string][]int32{}
+		lists := map[string][]int32{}
 		for i, e := range entries {
-			for _, nv := range e.normalized(id) {
-				if p := postings[nv]; len(p) == 0 || p[len(p)-1] != int32(i) {
-					postings[nv] = append(p, int32(i))
+			vs := e.normalized(id)
+			for j := range vs.len() {
+				nv := vs.at(j)
+				if p := lists[nv]; len(p) == 0 || p[len(p)-1] != int32(i) {
+					lists[nv] = append(p, int32(i))
 				}
 			}
 		}
-		ix[id] = postings
+		m := make(map[string]posting, len(lists))
+		for v, p := range lists {
+			m[v] = posting{at: uint32(len(ix.pos)), n: uint32(len(p))}
+			ix.pos = append(ix.pos, p...)
+		}
+		ix.lists[id] = m
 	}
+	ix.pos = slices.Clip(ix.pos)
 	return ix
 }
 
 // postings returns the index of attribute id, if it has one.
-func (ix index) postings(id attrID) (map[string][]int32, bool) {
-	if int(id) >= len(ix) || ix[id] == nil {
+func (ix index) postings(id attrID) (func(string) []int32, bool) {
+	if int(id) >= len(ix.lists) || ix.lists[id] == nil {
 		return nil, false
 	}
-	return ix[id], true
+	m := ix.lists[id]
+	return func(v string) []int32 {
+		p, ok := m[v]
+		if !ok {
+			return nil
+		}
+		return ix.pos[p.at : p.at+p.n : p.at+p.n]
+	}, true
 }
 
 // candidates returns the positions of the entries n can be TRUE for, or
@@ -47,7 +70,7 @@ func (ix index) candidates(n filterNode) (pos []int32, all bool) {
 		if !ok || f.attr.undefined {
 			return nil, true
 		}
-		return postings[f.want], false
+		return postings(f.want), false
 	case *setFilter:
 		postings, ok := ix.postings(f.attr.def.id)
 		if !ok {
@@ -55,7 +78,7 @@ func (ix index) candidates(n filterNode) (pos []int32, all bool) {
 		}
 		var union []int32
 		for v := range f.want {
-			union = append(union, postings[v]...)
+			union = append(union, postings(v)...)
 		}
 		slices.Sort(union)
 		return slices.Compact(union), false

@@ -206,13 +206,15 @@ func (c *conn) writeEntry(id int64, e *Entry, sel selection, typesOnly bool) err
 		return c.w.Entry(id, a.op)
 	}
 	attrs := c.scratch[:0]
+	var values []string
 	for _, a := range e.attrs {
 		switch {
 		case !sel.has(a.id):
 		case typesOnly:
 			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, nil)...)
 		default:
-			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, e.vals[a.v0:a.v1])...)
+			values = strs{e, a.v0, a.v1}.list(values[:0])
+			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, values)...)
 		}
 	}
 	c.scratch = attrs
