@@ -1,17 +1,24 @@
 package ldap
 
-import "slices"
+import (
+	"hash/maphash"
+	"slices"
+)
 
 // indexed are the attributes applications search by: an equality on one
 // of them reads a posting list instead of every entry.
 var indexed = []string{"objectclass", "uid", "cn", "mail", "memberof", "member", "memberuid", "uidnumber", "gidnumber", "host"}
 
-// index maps attribute, then comparison form, to the positions of the
-// entries holding it, in ascending order; attributes not indexed have a
-// nil map. The positions of all lists share one array, so that the index
-// is a few large objects rather than one per value.
+// index maps attribute, then a hash of the comparison form, to the
+// positions of the entries holding it, in ascending order; attributes not
+// indexed have a nil map. The index only narrows the search (the filter
+// still decides each candidate), so two forms that share a hash cost a
+// candidate, never a wrong answer. Hashes and one array of positions for
+// all lists leave the collector nothing to visit in the index. The seed is
+// the snapshot's own, so that nobody can choose values that collide.
 type index struct {
-	lists []map[string]posting
+	seed  maphash.Seed
+	lists []map[uint64]posting
 	pos   []int32
 }
 
@@ -19,22 +26,22 @@ type index struct {
 type posting struct{ at, n uint32 }
 
 func buildIndex(entries []*Entry) index {
-	ix := index{lists: make([]map[string]posting, len(attrTable))}
+	ix := index{seed: maphash.MakeSeed(), lists: make([]map[uint64]posting, len(attrTable))}
 	for _, name := range indexed {
 		id := lookupAttrDef(name).id
-		lists := map[string][]int32{}
+		lists := map[uint64][]int32{}
 		for i, e := range entries {
 			vs := e.normalized(id)
 			for j := range vs.len() {
-				nv := vs.at(j)
-				if p := lists[nv]; len(p) == 0 || p[len(p)-1] != int32(i) {
-					lists[nv] = append(p, int32(i))
+				h := maphash.String(ix.seed, vs.at(j))
+				if p := lists[h]; len(p) == 0 || p[len(p)-1] != int32(i) {
+					lists[h] = append(p, int32(i))
 				}
 			}
 		}
-		m := make(map[string]posting, len(lists))
-		for v, p := range lists {
-			m[v] = posting{at: uint32(len(ix.pos)), n: uint32(len(p))}
+		m := make(map[uint64]posting, len(lists))
+		for h, p := range lists {
+			m[h] = posting{at: uint32(len(ix.pos)), n: uint32(len(p))}
 			ix.pos = append(ix.pos, p...)
 		}
 		ix.lists[id] = m
@@ -43,14 +50,15 @@ func buildIndex(entries []*Entry) index {
 	return ix
 }
 
-// postings returns the index of attribute id, if it has one.
+// postings returns the index of attribute id, if it has one: the
+// positions of the entries that may hold a comparison form.
 func (ix index) postings(id attrID) (func(string) []int32, bool) {
 	if int(id) >= len(ix.lists) || ix.lists[id] == nil {
 		return nil, false
 	}
 	m := ix.lists[id]
 	return func(v string) []int32 {
-		p, ok := m[v]
+		p, ok := m[maphash.String(ix.seed, v)]
 		if !ok {
 			return nil
 		}
