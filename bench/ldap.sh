@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# Prints searches per second of Pelote's LDAP directory and of Debian's
-# slapd (mdb backend, equality indexes) holding the same 10,000 accounts in
-# 500 groups, driven in the same run by the same Go load generator (N
-# connections, each searching a person by uid, the members of a group by
-# memberOf, a group by name), and their ratio (goal: Pelote >= 1.0x slapd).
-# Then Pelote's binds per second and their ratio to the raw argon2id rate of
-# the same CPU (goal >= 0.9).
+# Pelote's LDAP directory beside Debian's slapd (mdb backend, equality
+# indexes, the memberof overlay), both holding the same 10,000 accounts in
+# 500 groups and driven in the same run by the same Go load generator.
 #
-# With two CPUs or more, each server runs on CPU 1 (GOMAXPROCS=1 for Pelote)
-# and the load generator on CPU 0. Installs slapd when missing.
-# Usage: bench/ldap.sh [duration, default 5s] [connections, default 8]
+# - Searches: N connections bound as a service account, each searching a
+#   person by uid, the members of a group by memberOf, a group by name.
+#   Both servers apply the same access rule: the service account reads
+#   everything, a member reads its own entry, anonymous reads nothing.
+#   Printed: searches per second and CPU time per 1,000 searches of each,
+#   and the ratios (goal: Pelote >= 1.0x slapd per second and per CPU).
+# - Binds: members binding with their password, with the argon2id
+#   parameters a hoster deploys (Pelote's defaults), against the raw
+#   argon2id rate of the same CPU, and their CPU time per bind against
+#   one raw verification's (goal >= 0.9 for both).
+# - Memory: each server's resident memory after start, after the searches,
+#   after the binds and after IDLE seconds without traffic (goal: Pelote
+#   <= 100 MB after the binds).
+#
+# With two CPUs or more, each server runs alone on CPU 1 and the load
+# generator on CPU 0; Go then takes GOMAXPROCS=1 from the CPU affinity, as
+# it would on a one-CPU machine, and Pelote hashes one password at a time.
+# Installs slapd when missing.
+# Usage: bench/ldap.sh [duration, default 10s] [connections, default 16] [idle seconds, default 15]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dur=${1:-5s}
-conc=${2:-8}
+dur=${1:-10s}
+conc=${2:-16}
+idle=${3:-15}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ]; then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slapd >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null
 fi
 export PATH="$PATH:/usr/sbin"
 tmp=$(mktemp -d)
@@ -29,17 +42,47 @@ trap cleanup EXIT
 go build -o "$tmp/pelote" ./cmd/pelote
 go build -o "$tmp/ldapload" ./bench/ldapload
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pin_srv=() pin_load=()
+pin_srv=() pin_load=() placement="unpinned, GOMAXPROCS = $(nproc) CPUs"
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   pin_srv=(taskset -c 1) pin_load=(taskset -c 0)
+  placement="servers pinned to CPU 1 (GOMAXPROCS 1, from the affinity), load on CPU 0"
 fi
+tick=$(getconf CLK_TCK)
+# cpu PID: user + system CPU time of the process so far, in ticks.
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# rss PID: resident memory in MB.
+rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 pw="bench password 1"
 base="dc=example,dc=org"
 "$tmp/ldapload" -mode ldif -ldif "$tmp/data.ldif" -w "$pw" -base "$base"
 # Pelote loads the same LDIF through its import, then gets a service account.
-export PELOTE_DATA="$tmp/data" PELOTE_PASSWORD_MEMORY_KIB=19456 PELOTE_LDAP_BASE_DN="$base"
-"$tmp/pelote" import "$tmp/data.ldif"
+export PELOTE_DATA="$tmp/data" PELOTE_LDAP_BASE_DN="$base"
+"$tmp/pelote" import "$tmp/data.ldif" >/dev/null
 echo "$pw" | "$tmp/pelote" ldap bind-user add bench --password-stdin >/dev/null
+
+# measure NAME PID URL BINDDN: searches, then binds, then idle; sets
+# NAME_rate, NAME_cpu (ms per 1,000 searches), NAME_bind and NAME_rss_*.
+measure() {
+  local name=$1 pid=$2 url=$3 dn=$4 c0 c1 out
+  printf -v "${name}_rss_start" %s "$(rss "$pid")"
+  c0=$(cpu "$pid")
+  out=$("${pin_load[@]}" "$tmp/ldapload" -mode search -url "$url" -D "$dn" -w "$pw" -c "$conc" -d "$dur" -base "$base")
+  c1=$(cpu "$pid")
+  printf -v "${name}_rate" %s "${out% *}"
+  printf -v "${name}_cpu" %s "$(echo "($c1 - $c0) * 1000 / $tick * 1000 / ${out#* }" | bc -l)"
+  printf -v "${name}_rss_search" %s "$(rss "$pid")"
+  # Pelote turns the imported {SSHA} hashes into argon2id at each account's
+  # first bind: one bind per account first, then the measure.
+  "${pin_load[@]}" "$tmp/ldapload" -mode warm -url "$url" -w "$pw" -c "$conc" -base "$base"
+  c0=$(cpu "$pid")
+  out=$("${pin_load[@]}" "$tmp/ldapload" -mode bind -url "$url" -w "$pw" -c "$conc" -d "$dur" -base "$base")
+  c1=$(cpu "$pid")
+  printf -v "${name}_bind" %s "${out% *}"
+  printf -v "${name}_bind_cpu" %s "$(echo "($c1 - $c0) * 1000 / $tick / ${out#* }" | bc -l)"
+  printf -v "${name}_rss_bind" %s "$(rss "$pid")"
+  sleep "$idle"
+  printf -v "${name}_rss_idle" %s "$(rss "$pid")"
+}
 
 # slapd, configured in the old slapd.conf style, loaded with slapadd.
 mkdir -p "$tmp/mdb"
@@ -59,25 +102,34 @@ rootdn "cn=admin,$base"
 directory $tmp/mdb
 index objectClass,uid,cn,memberOf,member eq
 overlay memberof
-access to * by * read
+access to attrs=userPassword by anonymous auth by * none
+access to * by dn.exact="uid=bench,$base" read by self read by * none
 CONF
 slapadd -q -f "$tmp/slapd.conf" -l "$tmp/data.ldif" 2>"$tmp/slapadd.log" || { cat "$tmp/slapadd.log"; exit 1; }
 sport=$(free)
 "${pin_srv[@]}" slapd -f "$tmp/slapd.conf" -h "ldap://127.0.0.1:$sport/" -s 0
-for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$sport" -b "$base" -s base >/dev/null 2>&1 && break; sleep 0.1; done
-slapd_rate=$("${pin_load[@]}" "$tmp/ldapload" -mode search -url "ldap://127.0.0.1:$sport" -D "uid=bench,$base" -w "$pw" -c "$conc" -d "$dur" -base "$base")
+for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$sport" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
+measure slapd "$(cat "$tmp/slapd.pid")" "ldap://127.0.0.1:$sport" "uid=bench,$base"
 kill "$(cat "$tmp/slapd.pid")"; rm -f "$tmp/slapd.pid"
 
 port=$(free)
-PELOTE_LDAP_LISTEN="127.0.0.1:$port" PELOTE_LOGIN_PER_ACCOUNT=1000000 "${pin_srv[@]}" env GOMAXPROCS=1 "$tmp/pelote" serve --listen "127.0.0.1:$(free)" 2>"$tmp/serve.log" &
+PELOTE_LDAP_LISTEN="127.0.0.1:$port" PELOTE_LOGIN_PER_ACCOUNT=1000000 "${pin_srv[@]}" "$tmp/pelote" serve --listen "127.0.0.1:$(free)" 2>"$tmp/serve.log" &
 srv=$!
 for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$port" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
-pelote_rate=$("${pin_load[@]}" "$tmp/ldapload" -mode search -url "ldap://127.0.0.1:$port" -D "uid=bench,ou=services,$base" -w "$pw" -c "$conc" -d "$dur" -base "$base")
-# The imported {SSHA} hashes become argon2id at each account's first bind:
-# one pass over the accounts first, then the measure.
-"${pin_load[@]}" "$tmp/ldapload" -mode bind -url "ldap://127.0.0.1:$port" -w "$pw" -c "$conc" -d 4s -base "$base" >/dev/null
-bind_rate=$("${pin_load[@]}" "$tmp/ldapload" -mode bind -url "ldap://127.0.0.1:$port" -w "$pw" -c "$conc" -d "$dur" -base "$base")
+measure pelote "$srv" "ldap://127.0.0.1:$port" "uid=bench,ou=services,$base"
 kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
-argon=$("${pin_srv[@]}" env GOMAXPROCS=1 "$tmp/ldapload" -mode argon2 -w "$pw" -d "$dur")
-printf 'searches/s: slapd %.1f, Pelote %.1f, ratio %.2f (goal >= 1.0)\n' "$slapd_rate" "$pelote_rate" "$(echo "$pelote_rate / $slapd_rate" | bc -l)"
-printf 'binds/s: Pelote %.1f, raw argon2id %.1f on the same CPU, ratio %.2f (goal >= 0.9)\n' "$bind_rate" "$argon" "$(echo "$bind_rate / $argon" | bc -l)"
+out=$("${pin_srv[@]}" "$tmp/ldapload" -mode argon2 -w "$pw" -d "$dur")
+read -r argon kib argon_cpu <<<"$out"
+
+echo "$placement; $conc connections, ${dur} per measure"
+printf 'searches/s: slapd %.0f, Pelote %.0f, ratio %.2f (goal >= 1.0)\n' "$slapd_rate" "$pelote_rate" "$(echo "$pelote_rate / $slapd_rate" | bc -l)"
+printf 'CPU per 1,000 searches: slapd %.0f ms, Pelote %.0f ms, ratio per CPU %.2f (goal >= 1.0)\n' "$slapd_cpu" "$pelote_cpu" "$(echo "$slapd_cpu / $pelote_cpu" | bc -l)"
+printf 'member binds/s (argon2id %d KiB, 1 pass, 1 lane): Pelote %.1f, raw argon2id %.1f on the same CPU, ratio %.2f (goal >= 0.9)\n' \
+  "$kib" "$pelote_bind" "$argon" "$(echo "$pelote_bind / $argon" | bc -l)"
+printf 'CPU per member bind: Pelote %.1f ms, one raw argon2id %.1f ms, ratio per CPU %.2f (goal >= 0.9)\n' \
+  "$pelote_bind_cpu" "$argon_cpu" "$(echo "$argon_cpu / $pelote_bind_cpu" | bc -l)"
+printf 'RSS MB:  start  after searches  after binds  after %ss idle\n' "$idle"
+printf '  slapd  %5.1f  %14.1f  %11.1f  %13.1f\n' "$slapd_rss_start" "$slapd_rss_search" "$slapd_rss_bind" "$slapd_rss_idle"
+printf '  Pelote %5.1f  %14.1f  %11.1f  %13.1f\n' "$pelote_rss_start" "$pelote_rss_search" "$pelote_rss_bind" "$pelote_rss_idle"
+printf 'RSS after binds: Pelote %.1f MB (goal <= 100 MB), %.1fx slapd; after idle: Pelote %.1f MB, %.1fx slapd\n' \
+  "$pelote_rss_bind" "$(echo "$pelote_rss_bind / $slapd_rss_bind" | bc -l)" "$pelote_rss_idle" "$(echo "$pelote_rss_idle / $slapd_rss_idle" | bc -l)"

@@ -2,6 +2,8 @@
 // directory (N accounts in G groups) as LDIF, which slapd loads with
 // slapadd and Pelote with `pelote import`, then measures searches and binds
 // per second against a running server with concurrent LDAP connections.
+// The search and bind modes print "operations/s operations", argon2
+// "verifications/s KiB CPU-ms-per-verification".
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -24,7 +27,7 @@ import (
 )
 
 var (
-	mode         = flag.String("mode", "", "ldif (the directory both servers load), search, bind or argon2")
+	mode         = flag.String("mode", "", "ldif (the directory both servers load), search, bind, warm (each bind account once) or argon2")
 	ldifOut      = flag.String("ldif", "", "LDIF file to write (ldif)")
 	accounts     = flag.Int("accounts", 10000, "accounts to create")
 	groups       = flag.Int("groups", 500, "groups to spread them in")
@@ -34,7 +37,7 @@ var (
 	password     = flag.String("w", "", "its password; also every account's password")
 	conc         = flag.Int("c", 8, "concurrent connections")
 	duration     = flag.Duration("d", 5*time.Second, "duration of a measure")
-	memKiB       = flag.Uint("memory-kib", 19456, "argon2id memory (argon2 mode)")
+	memKiB       = flag.Uint("memory-kib", uint(identity.DefaultArgon2.MemoryKiB), "argon2id memory (argon2 mode); the default is what a hoster deploys")
 	bindAccounts = flag.Int("bind-accounts", 100, "accounts the bind measure cycles through")
 )
 
@@ -44,18 +47,25 @@ func main() {
 	case "ldif":
 		writeLDIF()
 	case "search":
-		fmt.Printf("%.1f\n", measure(searchOnce))
+		rate, n := measure(searchOnce)
+		fmt.Printf("%.1f %d\n", rate, n)
 	case "bind":
-		fmt.Printf("%.1f\n", measure(bindOnce))
+		rate, n := measure(bindOnce)
+		fmt.Printf("%.1f %d\n", rate, n)
+	case "warm":
+		warm()
 	case "argon2":
-		fmt.Printf("%.1f\n", argon2Rate())
+		rate, cpu := argon2Rate()
+		fmt.Printf("%.1f %d %.2f\n", rate, *memKiB, cpu)
 	default:
-		log.Fatal("-mode must be ldif, search, bind or argon2")
+		log.Fatal("-mode must be ldif, search, bind, warm or argon2")
 	}
 }
 
 func params() identity.Argon2Params {
-	return identity.Argon2Params{MemoryKiB: uint32(*memKiB), Time: 1, Threads: 1}
+	p := identity.DefaultArgon2
+	p.MemoryKiB = uint32(*memKiB)
+	return p
 }
 
 func user(i int) string  { return fmt.Sprintf("user%05d", i) }
@@ -93,8 +103,9 @@ func writeLDIF() {
 	}
 }
 
-// measure runs op on -c connections for -d and returns operations/s.
-func measure(op func(c *goldap.Conn, i int64) error) float64 {
+// measure runs op on -c connections for -d and returns operations/s and
+// the operations that succeeded.
+func measure(op func(c *goldap.Conn, i int64) error) (float64, int64) {
 	var n, failed atomic.Int64
 	var wg sync.WaitGroup
 	stop := time.Now().Add(*duration)
@@ -127,7 +138,32 @@ func measure(op func(c *goldap.Conn, i int64) error) float64 {
 	if failed.Load() > 0 {
 		log.Printf("%d operations failed", failed.Load())
 	}
-	return float64(n.Load()-failed.Load()) / time.Since(start).Seconds()
+	ok := n.Load() - failed.Load()
+	return float64(ok) / time.Since(start).Seconds(), ok
+}
+
+// warm binds as each of the first -bind-accounts people once, so that
+// imported hashes are replaced by argon2id before binds are measured.
+func warm() {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range *conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := goldap.DialURL(*url)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer c.Close()
+			for i := next.Add(1); i <= int64(*bindAccounts); i = next.Add(1) {
+				if err := bindOnce(c, i-1); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // searchOnce is the mix applications make: a person by uid, the members
@@ -155,8 +191,8 @@ func bindOnce(c *goldap.Conn, i int64) error {
 }
 
 // argon2Rate is the raw verification rate of this machine's cores with the
-// accounts' parameters: the limit of a bind.
-func argon2Rate() float64 {
+// accounts' parameters, the limit of a bind, and the CPU time of one.
+func argon2Rate() (float64, float64) {
 	ctx := context.Background()
 	h := identity.NewHasher(params())
 	hash, err := h.Hash(ctx, *password)
@@ -167,6 +203,7 @@ func argon2Rate() float64 {
 	var wg sync.WaitGroup
 	stop := time.Now().Add(*duration)
 	start := time.Now()
+	cpu0 := cpuTime()
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
@@ -179,5 +216,12 @@ func argon2Rate() float64 {
 		}()
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds()
+	return float64(n.Load()) / time.Since(start).Seconds(), float64((cpuTime() - cpu0).Microseconds()) / 1000 / float64(n.Load())
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -123,7 +123,7 @@ func startLDAP(ctx context.Context, cfg config.Config, db *store.DB, ids *identi
 	go dir.Watch(watchCtx, time.Second)
 	failed := make(chan error, 1)
 	go func() { failed <- srv.Serve(cfg.LDAP.Listen) }()
-	// gldap listens inside Serve: wait for it, or for its error.
+	// The server listens inside Serve: wait for it, or for its error.
 	for deadline := time.Now().Add(5 * time.Second); !srv.Ready(); {
 		select {
 		case err := <-failed:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -146,4 +147,30 @@ func BenchmarkLargeGroupFilter(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(f.Len()), "filter-bytes")
+}
+
+// BenchmarkSnapshot builds the snapshot of 10,000 accounts in 500 groups
+// and reports what it keeps live on the heap: bytes, and objects, which
+// each collection visits.
+func BenchmarkSnapshot(b *testing.B) {
+	ctx := b.Context()
+	tree, _ := ldap.NewTree(base)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	src := synthetic{makeDirectory(10000, 500)}
+	var live, objects uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		dir, err := ldap.NewDirectory(ctx, tree, src, nil, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		live, objects = after.HeapAlloc-before.HeapAlloc, after.HeapObjects-before.HeapObjects
+		runtime.KeepAlive(dir)
+	}
+	b.ReportMetric(float64(live)/1e6, "MB-live")
+	b.ReportMetric(float64(objects), "objects-live")
 }

@@ -6,6 +6,8 @@ import (
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"pelote/internal/ldap/wire"
 )
 
 // matchingRules are the equality rules an extensible match may name, by
@@ -33,13 +35,13 @@ func compileExtensible(p *ber.Packet) (filterNode, error) {
 			return nil, fmt.Errorf("%w: malformed extensible match", ErrInvalidFilter)
 		}
 		switch c.Tag {
-		case goldap.MatchingRuleAssertionMatchingRule:
+		case wire.MatchingRule:
 			rule = packetString(c)
-		case goldap.MatchingRuleAssertionType:
+		case wire.MatchingType:
 			attr = packetString(c)
-		case goldap.MatchingRuleAssertionMatchValue:
+		case wire.MatchValue:
 			value, hasValue = packetString(c), true
-		case goldap.MatchingRuleAssertionDNAttributes:
+		case wire.DNAttributes:
 			dnAttrs = packetBool(c)
 		default:
 			return nil, fmt.Errorf("%w: malformed extensible match", ErrInvalidFilter)
@@ -92,9 +94,19 @@ type extensibleFilter struct {
 }
 
 func (f extensibleFilter) eval(e *Entry) tri {
-	for _, v := range f.attr.values(e) {
-		if nv, ok := f.rule.normalize(v); ok && nv == f.want {
-			return triTrue
+	if f.rule == f.attr.def.rule {
+		vs := f.attr.normalized(e)
+		for i := range vs.len() {
+			if vs.at(i) == f.want {
+				return triTrue
+			}
+		}
+	} else {
+		vs := f.attr.values(e)
+		for i := range vs.len() {
+			if nv, ok := f.rule.normalize(vs.at(i)); ok && nv == f.want {
+				return triTrue
+			}
 		}
 	}
 	if !f.dn || e.DN == "" {

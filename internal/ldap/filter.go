@@ -7,11 +7,13 @@ import (
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"pelote/internal/ldap/wire"
 )
 
 // Limits on client filters: they bound parse work and recursion.
 const (
-	MaxFilterLength = 64 << 10 // bytes
+	MaxFilterLength = 64 << 10 // bytes of its RFC 4515 text, or of its BER encoding
 	MaxFilterDepth  = 32       // nesting levels; a lone (uid=x) is 1
 )
 
@@ -32,9 +34,10 @@ type Filter interface {
 	Match(e *Entry) bool
 }
 
-// ParseFilter compiles an RFC 4515 filter string once per search. Errors
-// wrap ErrInvalidFilter, ErrUnsupportedFilter, ErrFilterTooDeep or
-// ErrFilterTooLong.
+// ParseFilter compiles an RFC 4515 filter string: go-ldap's parser turns
+// it into the filter's BER element, and CompileFilter takes it from there,
+// as it does a filter read from the wire. Errors wrap ErrInvalidFilter,
+// ErrUnsupportedFilter, ErrFilterTooDeep or ErrFilterTooLong.
 func ParseFilter(s string) (f Filter, err error) {
 	if len(s) > MaxFilterLength {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrFilterTooLong, len(s), MaxFilterLength)
@@ -64,6 +67,23 @@ func ParseFilter(s string) (f Filter, err error) {
 			err = le.Err
 		}
 		return nil, fmt.Errorf("%w: %s", ErrInvalidFilter, strings.TrimPrefix(err.Error(), "ldap: "))
+	}
+	return compileFilter(p)
+}
+
+// CompileFilter compiles a filter's BER element (RFC 4511 section 4.5.1),
+// as a search request carries it, once per search. MaxFilterLength bounds
+// the element's encoding.
+func CompileFilter(p *ber.Packet) (Filter, error) {
+	if p != nil && p.Data != nil && p.Data.Len() > MaxFilterLength {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrFilterTooLong, p.Data.Len(), MaxFilterLength)
+	}
+	return compileFilter(p)
+}
+
+func compileFilter(p *ber.Packet) (Filter, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: no filter", ErrInvalidFilter)
 	}
 	n, err := compileFilterPacket(p, 1)
 	if err != nil {
@@ -115,7 +135,7 @@ func compileFilterPacket(p *ber.Packet, depth int) (filterNode, error) {
 		return nil, fmt.Errorf("%w: bad filter element", ErrInvalidFilter)
 	}
 	switch p.Tag {
-	case goldap.FilterAnd, goldap.FilterOr:
+	case wire.FilterAnd, wire.FilterOr:
 		kids := make([]filterNode, 0, len(p.Children))
 		for _, c := range p.Children {
 			n, err := compileFilterPacket(c, depth+1)
@@ -124,11 +144,11 @@ func compileFilterPacket(p *ber.Packet, depth int) (filterNode, error) {
 			}
 			kids = append(kids, n)
 		}
-		if p.Tag == goldap.FilterAnd {
+		if p.Tag == wire.FilterAnd {
 			return andFilter(kids), nil
 		}
 		return mergeEqualities(kids), nil
-	case goldap.FilterNot:
+	case wire.FilterNot:
 		if len(p.Children) != 1 {
 			return nil, fmt.Errorf("%w: '!' takes exactly one filter", ErrInvalidFilter)
 		}
@@ -137,18 +157,18 @@ func compileFilterPacket(p *ber.Packet, depth int) (filterNode, error) {
 			return nil, err
 		}
 		return notFilter{n}, nil
-	case goldap.FilterPresent:
+	case wire.FilterPresent:
 		a, err := filterAttr(packetString(p))
 		if err != nil || a.undefined || a.def.rule == ruleNever {
 			return constOr(a, err)
 		}
 		return presentFilter{a}, nil
-	case goldap.FilterEqualityMatch, goldap.FilterApproxMatch,
-		goldap.FilterGreaterOrEqual, goldap.FilterLessOrEqual:
+	case wire.FilterEqualityMatch, wire.FilterApproxMatch,
+		wire.FilterGreaterOrEqual, wire.FilterLessOrEqual:
 		return compileAssertion(p)
-	case goldap.FilterSubstrings:
+	case wire.FilterSubstrings:
 		return compileSubstrings(p)
-	case goldap.FilterExtensibleMatch:
+	case wire.FilterExtensibleMatch:
 		return compileExtensible(p)
 	}
 	return nil, fmt.Errorf("%w: unknown filter choice %d", ErrInvalidFilter, p.Tag)
@@ -170,9 +190,9 @@ func compileAssertion(p *ber.Packet) (filterNode, error) {
 		return constFilter(triUndefined), nil
 	}
 	switch p.Tag {
-	case goldap.FilterGreaterOrEqual:
+	case wire.FilterGreaterOrEqual:
 		return orderFilter{attr: a, want: want, ge: true}, nil
-	case goldap.FilterLessOrEqual:
+	case wire.FilterLessOrEqual:
 		return orderFilter{attr: a, want: want}, nil
 	}
 	return equalFilter{attr: a, want: want}, nil
@@ -198,13 +218,13 @@ func compileSubstrings(p *ber.Packet) (filterNode, error) {
 		}
 		v := packetString(c)
 		switch {
-		case c.Tag == goldap.FilterSubstringsInitial && i == 0:
+		case c.Tag == wire.SubstringInitial && i == 0:
 			sf.initial = rule.normalizeSubstring(v, true, false)
-		case c.Tag == goldap.FilterSubstringsAny:
+		case c.Tag == wire.SubstringAny:
 			if s := rule.normalizeSubstring(v, false, false); s != "" {
 				sf.any = append(sf.any, s)
 			}
-		case c.Tag == goldap.FilterSubstringsFinal && i == len(parts)-1:
+		case c.Tag == wire.SubstringFinal && i == len(parts)-1:
 			sf.final = rule.normalizeSubstring(v, false, true)
 		default:
 			return nil, fmt.Errorf("%w: misplaced substring part", ErrInvalidFilter)
@@ -253,15 +273,12 @@ func constOr(a filterAttribute, err error) (filterNode, error) {
 	return constFilter(triFalse), nil
 }
 
-// values returns the entry's values for the attribute. entryDN is
-// operational: if the entry does not carry it, it is the entry's DN.
-func (a filterAttribute) values(e *Entry) []string {
-	v := e.Attrs[a.def.name]
-	if len(v) == 0 && a.def.name == "entrydn" && e.DN != "" {
-		return []string{e.DN}
-	}
-	return v
-}
+// values returns the entry's values for the attribute, as served.
+func (a filterAttribute) values(e *Entry) strs { return e.values(a.def.id) }
+
+// normalized returns the comparison forms of the entry's values, made
+// with the snapshot.
+func (a filterAttribute) normalized(e *Entry) strs { return e.normalized(a.def.id) }
 
 type constFilter tri
 
@@ -301,10 +318,10 @@ func (f orFilter) eval(e *Entry) tri {
 
 // mergeEqualities turns the equalities of an OR that test one attribute
 // into one set lookup: Nextcloud ORs hundreds of (memberOf=GROUP), and
-// testing each of them against each entry (a DN parse per value) made
-// such a search take minutes. A set normalises each value once.
+// testing each of them against each entry made such a search take
+// minutes.
 func mergeEqualities(kids []filterNode) filterNode {
-	sets := map[string]*setFilter{}
+	sets := map[attrID]*setFilter{}
 	out := make(orFilter, 0, len(kids))
 	for _, k := range kids {
 		eq, ok := k.(equalFilter)
@@ -312,10 +329,10 @@ func mergeEqualities(kids []filterNode) filterNode {
 			out = append(out, k)
 			continue
 		}
-		set := sets[eq.attr.def.name]
-		if set == nil {
+		set := sets[eq.attr.def.id]
+		if set == nil || eq.attr.def.id == noAttr {
 			set = &setFilter{attr: eq.attr, want: map[string]struct{}{}}
-			sets[eq.attr.def.name] = set
+			sets[eq.attr.def.id] = set
 			out = append(out, set)
 		}
 		set.want[eq.want] = struct{}{}
@@ -333,11 +350,10 @@ type setFilter struct {
 }
 
 func (f *setFilter) eval(e *Entry) tri {
-	for _, v := range f.attr.values(e) {
-		if nv, ok := f.attr.def.rule.normalize(v); ok {
-			if _, hit := f.want[nv]; hit {
-				return triTrue
-			}
+	vs := f.attr.normalized(e)
+	for i := range vs.len() {
+		if _, hit := f.want[vs.at(i)]; hit {
+			return triTrue
 		}
 	}
 	return triFalse
@@ -358,7 +374,7 @@ func (f notFilter) eval(e *Entry) tri {
 type presentFilter struct{ attr filterAttribute }
 
 func (f presentFilter) eval(e *Entry) tri {
-	return boolTri(len(f.attr.values(e)) > 0)
+	return boolTri(f.attr.values(e).len() > 0)
 }
 
 type equalFilter struct {
@@ -367,8 +383,9 @@ type equalFilter struct {
 }
 
 func (f equalFilter) eval(e *Entry) tri {
-	for _, v := range f.attr.values(e) {
-		if nv, ok := f.attr.def.rule.normalize(v); ok && nv == f.want {
+	vs := f.attr.normalized(e)
+	for i := range vs.len() {
+		if vs.at(i) == f.want {
 			return triTrue
 		}
 	}
@@ -383,12 +400,9 @@ type orderFilter struct {
 
 func (f orderFilter) eval(e *Entry) tri {
 	rule := f.attr.def.rule
-	for _, v := range f.attr.values(e) {
-		nv, ok := rule.normalize(v)
-		if !ok {
-			continue
-		}
-		c := rule.compare(nv, f.want)
+	vs := f.attr.normalized(e)
+	for i := range vs.len() {
+		c := rule.compare(vs.at(i), f.want)
 		if (f.ge && c >= 0) || (!f.ge && c <= 0) {
 			return triTrue
 		}
@@ -404,8 +418,9 @@ type substringFilter struct {
 }
 
 func (f substringFilter) eval(e *Entry) tri {
-	for _, v := range f.attr.values(e) {
-		if f.matches(f.attr.def.rule.normalizeSubstring(v, true, true)) {
+	vs := f.attr.values(e)
+	for i := range vs.len() {
+		if f.matches(f.attr.def.rule.normalizeSubstring(vs.at(i), true, true)) {
 			return triTrue
 		}
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzMessages feeds arbitrary bytes to a running server's message reader
-// (gldap's BER framing and our handlers behind it): whatever arrives, the
-// server answers or closes that connection, and keeps serving the others.
+// (package wire and the handlers behind it): whatever arrives, the server
+// answers or closes that connection, and keeps serving the others.
 func FuzzMessages(f *testing.F) {
 	for _, seed := range [][]byte{
 		{0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00}, // anonymous bind

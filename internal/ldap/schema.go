@@ -23,41 +23,75 @@ const (
 	ruleNever
 )
 
-// attrDef is one attribute the directory serves. name is the key in
-// Entry.Attrs (lower case).
+// attrID numbers the attributes of attrTable; entries, indexes and
+// attribute selections use it instead of the name.
+type attrID uint8
+
+// noAttr is the ID of an attribute the directory does not serve: no entry
+// holds it.
+const noAttr attrID = 255
+
+// attrDef is one attribute the directory serves. name is its lower-case
+// key, canon its spelling in answers.
 type attrDef struct {
+	id      attrID
 	name    string
+	canon   string
 	oid     string
 	aliases []string
 	rule    matchRule
+	// operational attributes are returned only when named or with "+".
+	operational bool
 }
 
-// attrTable lists the attributes the directory serves; anything else
-// compares as caseIgnore.
-var attrTable = []attrDef{
-	{name: "objectclass", oid: "2.5.4.0", rule: ruleCaseIgnore},
-	{name: "cn", oid: "2.5.4.3", aliases: []string{"commonname"}, rule: ruleCaseIgnore},
-	{name: "sn", oid: "2.5.4.4", aliases: []string{"surname"}, rule: ruleCaseIgnore},
-	{name: "givenname", oid: "2.5.4.42", aliases: []string{"gn"}, rule: ruleCaseIgnore},
-	{name: "displayname", oid: "2.16.840.1.113730.3.1.241", rule: ruleCaseIgnore},
-	{name: "mail", oid: "0.9.2342.19200300.100.1.3", aliases: []string{"rfc822mailbox"}, rule: ruleCaseIgnore},
-	{name: "uid", oid: "0.9.2342.19200300.100.1.1", aliases: []string{"userid"}, rule: ruleCaseIgnore},
-	{name: "ou", oid: "2.5.4.11", aliases: []string{"organizationalunitname"}, rule: ruleCaseIgnore},
-	{name: "dc", oid: "0.9.2342.19200300.100.1.25", aliases: []string{"domaincomponent"}, rule: ruleCaseIgnore},
-	{name: "description", oid: "2.5.4.13", rule: ruleCaseIgnore},
-	{name: "memberuid", oid: "1.3.6.1.1.1.1.12", rule: ruleCaseIgnore},
-	{name: "homedirectory", oid: "1.3.6.1.1.1.1.3", rule: ruleCaseExact},
-	{name: "loginshell", oid: "1.3.6.1.1.1.1.4", rule: ruleCaseExact},
-	{name: "sshpublickey", oid: "1.3.6.1.4.1.24552.500.1.1.1.13", rule: ruleCaseExact},
-	{name: "host", oid: "0.9.2342.19200300.100.1.9", rule: ruleCaseExact},
-	{name: "member", oid: "2.5.4.31", rule: ruleDN},
-	{name: "uniquemember", oid: "2.5.4.50", rule: ruleDN},
-	{name: "memberof", oid: "1.2.840.113556.1.2.102", rule: ruleDN},
-	{name: "entrydn", oid: "1.3.6.1.1.20", rule: ruleDN},
-	{name: "uidnumber", oid: "1.3.6.1.1.1.1.0", rule: ruleInteger},
-	{name: "gidnumber", oid: "1.3.6.1.1.1.1.1", rule: ruleInteger},
-	{name: "userpassword", oid: "2.5.4.35", rule: ruleNever},
-}
+// attrTable lists the attributes the directory serves, in the order
+// entries hold and send them; anything else compares as caseIgnore and is
+// never present. At most 64: an attribute selection is a bit mask.
+var attrTable = func() []attrDef {
+	t := []attrDef{
+		{name: "objectclass", canon: "objectClass", oid: "2.5.4.0", rule: ruleCaseIgnore},
+		{name: "uid", canon: "uid", oid: "0.9.2342.19200300.100.1.1", aliases: []string{"userid"}, rule: ruleCaseIgnore},
+		{name: "cn", canon: "cn", oid: "2.5.4.3", aliases: []string{"commonname"}, rule: ruleCaseIgnore},
+		{name: "sn", canon: "sn", oid: "2.5.4.4", aliases: []string{"surname"}, rule: ruleCaseIgnore},
+		{name: "givenname", canon: "givenName", oid: "2.5.4.42", aliases: []string{"gn"}, rule: ruleCaseIgnore},
+		{name: "displayname", canon: "displayName", oid: "2.16.840.1.113730.3.1.241", rule: ruleCaseIgnore},
+		{name: "mail", canon: "mail", oid: "0.9.2342.19200300.100.1.3", aliases: []string{"rfc822mailbox"}, rule: ruleCaseIgnore},
+		{name: "uidnumber", canon: "uidNumber", oid: "1.3.6.1.1.1.1.0", rule: ruleInteger},
+		{name: "gidnumber", canon: "gidNumber", oid: "1.3.6.1.1.1.1.1", rule: ruleInteger},
+		{name: "homedirectory", canon: "homeDirectory", oid: "1.3.6.1.1.1.1.3", rule: ruleCaseExact},
+		{name: "loginshell", canon: "loginShell", oid: "1.3.6.1.1.1.1.4", rule: ruleCaseExact},
+		{name: "sshpublickey", canon: "sshPublicKey", oid: "1.3.6.1.4.1.24552.500.1.1.1.13", rule: ruleCaseExact},
+		{name: "host", canon: "host", oid: "0.9.2342.19200300.100.1.9", rule: ruleCaseExact},
+		{name: "memberof", canon: "memberOf", oid: "1.2.840.113556.1.2.102", rule: ruleDN},
+		{name: "description", canon: "description", oid: "2.5.4.13", rule: ruleCaseIgnore},
+		{name: "member", canon: "member", oid: "2.5.4.31", rule: ruleDN},
+		{name: "uniquemember", canon: "uniqueMember", oid: "2.5.4.50", rule: ruleDN},
+		{name: "memberuid", canon: "memberUid", oid: "1.3.6.1.1.1.1.12", rule: ruleCaseIgnore},
+		{name: "ou", canon: "ou", oid: "2.5.4.11", aliases: []string{"organizationalunitname"}, rule: ruleCaseIgnore},
+		{name: "dc", canon: "dc", oid: "0.9.2342.19200300.100.1.25", aliases: []string{"domaincomponent"}, rule: ruleCaseIgnore},
+		{name: "o", canon: "o", oid: "2.5.4.10", aliases: []string{"organizationname"}, rule: ruleCaseIgnore},
+		{name: "userpassword", canon: "userPassword", oid: "2.5.4.35", rule: ruleNever},
+		{name: "entrydn", canon: "entryDN", oid: "1.3.6.1.1.20", rule: ruleDN, operational: true},
+		{name: "hassubordinates", canon: "hasSubordinates", oid: "2.5.18.9", rule: ruleCaseIgnore, operational: true},
+		// The root DSE's (RFC 4512 section 5.1).
+		{name: "namingcontexts", canon: "namingContexts", oid: "1.3.6.1.4.1.1466.101.120.5", rule: ruleDN, operational: true},
+		{name: "supportedldapversion", canon: "supportedLDAPVersion", oid: "1.3.6.1.4.1.1466.101.120.15", rule: ruleInteger, operational: true},
+		{name: "supportedcontrol", canon: "supportedControl", oid: "1.3.6.1.4.1.1466.101.120.13", rule: ruleCaseIgnore, operational: true},
+		{name: "supportedextension", canon: "supportedExtension", oid: "1.3.6.1.4.1.1466.101.120.7", rule: ruleCaseIgnore, operational: true},
+		{name: "vendorname", canon: "vendorName", oid: "1.3.6.1.1.4", rule: ruleCaseExact, operational: true},
+	}
+	for i := range t {
+		t[i].id = attrID(i)
+	}
+	return t
+}()
+
+// Attribute IDs the code names.
+var (
+	idObjectClass     = lookupAttrDef("objectclass").id
+	idEntryDN         = lookupAttrDef("entrydn").id
+	idHasSubordinates = lookupAttrDef("hassubordinates").id
+)
 
 // attrIndex finds an attrDef by lower-case name, alias or OID.
 var attrIndex = func() map[string]*attrDef {
@@ -74,13 +108,17 @@ var attrIndex = func() map[string]*attrDef {
 }()
 
 // lookupAttrDef resolves an attribute type (no options) to its definition;
-// unknown types compare as caseIgnore under their lower-case name.
+// unknown types compare as caseIgnore under their lower-case name, with
+// ID noAttr.
 func lookupAttrDef(attrType string) attrDef {
+	if d, ok := attrIndex[attrType]; ok {
+		return *d
+	}
 	key := strings.ToLower(attrType)
 	if d, ok := attrIndex[key]; ok {
 		return *d
 	}
-	return attrDef{name: key, rule: ruleCaseIgnore}
+	return attrDef{id: noAttr, name: key, canon: key, rule: ruleCaseIgnore}
 }
 
 // normalize puts a whole value into the rule's comparison form; ok is

@@ -3,146 +3,139 @@ package ldap
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jimlambrt/gldap"
+	"pelote/internal/ldap/wire"
 )
 
-// operational are the attributes "+" asks for; "*" returns the others.
-var operational = map[string]bool{"entrydn": true, "hassubordinates": true}
+// selection is a set of attribute IDs (attrTable has at most 64).
+type selection uint64
 
-// canonical spells attribute names as schemas do, for the answers.
-var canonical = map[string]string{
-	"objectclass": "objectClass", "uid": "uid", "cn": "cn", "sn": "sn", "givenname": "givenName",
-	"displayname": "displayName", "mail": "mail", "uidnumber": "uidNumber", "gidnumber": "gidNumber",
-	"homedirectory": "homeDirectory", "loginshell": "loginShell", "memberof": "memberOf",
-	"member": "member", "memberuid": "memberUid", "description": "description", "dc": "dc", "o": "o",
-	"ou": "ou", "sshpublickey": "sshPublicKey", "host": "host", "entrydn": "entryDN", "hassubordinates": "hasSubordinates",
-	"namingcontexts": "namingContexts", "supportedldapversion": "supportedLDAPVersion",
-	"supportedcontrol": "supportedControl", "supportedextension": "supportedExtension",
-	"vendorname": "vendorName", "subschemasubentry": "subschemaSubentry",
-}
+func (s selection) has(id attrID) bool { return id < 64 && s&(1<<id) != 0 }
 
-func attrName(lower string) string {
-	if c, ok := canonical[lower]; ok {
-		return c
+// Attributes "*" and "+" select, as masks.
+var userAttrs, operationalAttrs = func() (selection, selection) {
+	var u, o selection
+	for _, d := range attrTable {
+		if d.operational {
+			o |= 1 << d.id
+		} else {
+			u |= 1 << d.id
+		}
 	}
-	return lower
-}
+	return u, o
+}()
 
 // searchRequest is a search once checked.
 type searchRequest struct {
-	base      string // normalised
-	scope     gldap.Scope
+	base      string // canonical
+	scope     wire.Scope
 	filter    Filter
-	attrs     []string // lower case; empty means all user attributes
-	all       bool     // "*" or no list
-	ops       bool     // "+"
-	none      bool     // "1.1"
+	attrs     selection
 	typesOnly bool
 	limit     int
 	deadline  time.Time
-	page      *gldap.ControlPaging
+	page      *wire.Paging
 }
 
 // searchError is an LDAP result code with its message.
 type searchError struct {
-	code int
+	code int64
 	msg  string
 }
 
 func (e *searchError) Error() string { return e.msg }
 
-func fail(code int, format string, args ...any) error {
+func fail(code int64, format string, args ...any) error {
 	return &searchError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-func (s *Server) search(w *gldap.ResponseWriter, r *gldap.Request) {
-	done := r.NewSearchDoneResponse(gldap.WithResponseCode(gldap.ResultSuccess))
-	m, err := r.GetSearchMessage()
-	if err != nil {
-		done.SetResultCode(gldap.ResultProtocolError)
-		done.SetDiagnosticMessage("malformed search request")
-		_ = w.Write(done)
-		return
-	}
-	if strings.TrimSpace(m.BaseDN) == "" && m.Scope == gldap.BaseObject {
-		s.rootDSE(w, r, m, done)
-		return
-	}
-	p := s.principal(r.ConnectionID())
-	var req *searchRequest
-	if p.kind == anonymous && !s.cfg.AllowAnonymous {
-		// Before the filter is parsed: an unbound client costs nothing.
-		err = fail(gldap.ResultInsufficientAccessRights, "bind first: anonymous reads are off")
-	} else if req, err = s.checkSearch(m); err == nil {
-		err = s.answer(w, r, req, p, done)
+// search answers a search: its entries, then its SearchResultDone.
+func (c *conn) search(m *wire.Message, r *wire.SearchRequest) {
+	done := wire.Result{Code: wire.Success}
+	var paging *wire.Paging
+	var err error
+	if strings.TrimSpace(r.Base) == "" && r.Scope == wire.ScopeBase {
+		err = c.rootDSE(m, r)
+	} else if c.who.kind == anonymous && !c.s.cfg.AllowAnonymous {
+		// Before the filter is compiled: an unbound client costs nothing.
+		err = fail(wire.InsufficientAccessRights, "bind first: anonymous reads are off")
+	} else {
+		var req *searchRequest
+		if req, err = c.s.checkSearch(m, r); err == nil {
+			paging, err = c.answer(m, req)
+		}
 	}
 	var se *searchError
 	switch {
 	case errors.As(err, &se):
-		done.SetResultCode(se.code)
-		done.SetDiagnosticMessage(se.msg)
+		done = wire.Result{Code: se.code, Message: se.msg}
 	case err != nil:
 		// The client went away while entries were being written.
 		return
 	}
-	_ = w.Write(done)
+	c.w.SearchDone(m.ID, done, paging)
 }
 
-func (s *Server) checkSearch(m *gldap.SearchMessage) (*searchRequest, error) {
-	req := &searchRequest{scope: m.Scope, typesOnly: m.TypesOnly, limit: s.cfg.SizeLimit}
-	for _, c := range m.Controls {
-		switch c := c.(type) {
-		case *gldap.ControlPaging:
-			req.page = c
-		case *gldap.ControlString:
-			if c.Criticality {
-				return nil, fail(gldap.ResultUnavailableCriticalExtension, "control %s is not supported", c.ControlType)
+func (s *Server) checkSearch(m *wire.Message, r *wire.SearchRequest) (*searchRequest, error) {
+	req := &searchRequest{scope: r.Scope, typesOnly: r.TypesOnly, limit: s.cfg.SizeLimit}
+	for _, ctl := range m.Controls {
+		switch {
+		case ctl.OID == wire.OIDPagedResults:
+			p, err := wire.DecodePaging(ctl.Value)
+			if err != nil {
+				return nil, fail(wire.ProtocolError, "paged results control not understood")
 			}
-		default:
-			if critical(c) {
-				return nil, fail(gldap.ResultUnavailableCriticalExtension, "control %s is not supported", c.GetControlType())
-			}
+			req.page = &p
+		case ctl.Critical:
+			return nil, fail(wire.UnavailableCriticalExtension, "control %s is not supported", ctl.OID)
 		}
 	}
-	req.base = normDN(m.BaseDN)
+	if s.dir.Current().entry(r.Base) != nil {
+		// Applications name their bases as the directory spells them,
+		// which is already the canonical form: no parse.
+		req.base = r.Base
+	} else {
+		req.base = normDN(r.Base)
+	}
 	if req.base == "" {
-		return nil, fail(gldap.ResultInvalidDNSyntax, "base %q is not a DN", m.BaseDN)
+		return nil, fail(wire.InvalidDNSyntax, "base %q is not a DN", r.Base)
 	}
 	if !underOrAt(req.base, s.cfg.Tree.base) {
-		return nil, fail(gldap.ResultNoSuchObject, "%q is outside this directory (%s)", m.BaseDN, s.cfg.Tree.Base)
+		return nil, fail(wire.NoSuchObject, "%q is outside this directory (%s)", r.Base, s.cfg.Tree.Base)
 	}
-	if m.Scope != gldap.BaseObject && m.Scope != gldap.SingleLevel && m.Scope != gldap.WholeSubtree {
-		return nil, fail(gldap.ResultProtocolError, "unknown scope %d", m.Scope)
+	if r.Scope != wire.ScopeBase && r.Scope != wire.ScopeSingleLevel && r.Scope != wire.ScopeSubtree {
+		return nil, fail(wire.ProtocolError, "unknown scope %d", r.Scope)
 	}
-	f, err := ParseFilter(m.Filter)
+	f, err := compileSearchFilter(r)
 	if err != nil {
-		code := gldap.ResultProtocolError
-		if errors.Is(err, ErrUnsupportedFilter) || errors.Is(err, ErrFilterTooDeep) || errors.Is(err, ErrFilterTooLong) {
-			code = gldap.ResultUnwillingToPerform
-		}
-		return nil, fail(code, "filter: %v", err)
+		return nil, err
 	}
 	req.filter = f
-	if m.SizeLimit > 0 && int(m.SizeLimit) < req.limit {
-		req.limit = int(m.SizeLimit)
+	if r.SizeLimit > 0 && r.SizeLimit < int64(req.limit) {
+		req.limit = int(r.SizeLimit)
 	}
-	if m.TimeLimit > 0 {
-		req.deadline = time.Now().Add(time.Duration(m.TimeLimit) * time.Second)
+	if r.TimeLimit > 0 {
+		req.deadline = time.Now().Add(time.Duration(min(r.TimeLimit, 1<<31)) * time.Second)
 	}
-	parseAttrs(req, m.Attributes)
+	req.attrs = parseAttrs(r.Attributes)
 	return req, nil
 }
 
-// critical tells whether a control gldap decoded was marked critical; the
-// ones it knows (password policy, manage DSA IT...) are not ours to honour.
-func critical(c gldap.Control) bool {
-	p := c.Encode()
-	return p != nil && len(p.Children) > 1 && p.Children[1].Value == true
+// compileSearchFilter compiles a request's filter; a filter the directory
+// refuses is an answer, not a broken session.
+func compileSearchFilter(r *wire.SearchRequest) (Filter, error) {
+	f, err := CompileFilter(r.Filter)
+	if err != nil {
+		code := int64(wire.ProtocolError)
+		if errors.Is(err, ErrUnsupportedFilter) || errors.Is(err, ErrFilterTooDeep) || errors.Is(err, ErrFilterTooLong) {
+			code = wire.UnwillingToPerform
+		}
+		return nil, fail(code, "filter: %v", err)
+	}
+	return f, nil
 }
 
 // readable is the access rule: a member reads its own entry; a service
@@ -157,26 +150,24 @@ func (s *Server) readable(p principal, dn string) bool {
 	return s.cfg.AllowAnonymous
 }
 
-// answer writes the entries req selects, a page at a time when asked.
-func (s *Server) answer(w *gldap.ResponseWriter, r *gldap.Request, req *searchRequest, p principal, done *gldap.SearchResponseDone) error {
-	if p.kind == anonymous && !s.cfg.AllowAnonymous {
-		return fail(gldap.ResultInsufficientAccessRights, "bind first: anonymous reads are off")
-	}
+// answer writes the entries req selects, a page at a time when asked, and
+// returns the paged results control for the SearchResultDone.
+func (c *conn) answer(m *wire.Message, req *searchRequest) (*wire.Paging, error) {
+	s := c.s
 	snap := s.dir.Current()
 	if snap.entry(req.base) == nil {
-		return fail(gldap.ResultNoSuchObject, "no such entry %q", req.base)
+		return nil, fail(wire.NoSuchObject, "no such entry %q", req.base)
 	}
 	offset, size := 0, 0
 	if req.page != nil {
 		var err error
 		if offset, err = pageOffset(req.page.Cookie, snap.Version); err != nil {
-			return err
+			return nil, err
 		}
-		size = int(req.page.PagingSize)
+		size = int(min(req.page.Size, 1<<31))
 		if size == 0 {
 			// A page size of 0 abandons the paged search.
-			done.SetControls(&gldap.ControlPaging{})
-			return nil
+			return &wire.Paging{}, nil
 		}
 	}
 	// The cookie holds the position in the candidates where the next page
@@ -185,36 +176,58 @@ func (s *Server) answer(w *gldap.ResponseWriter, r *gldap.Request, req *searchRe
 	sent := 0
 	for i := min(offset, len(sel)); i < len(sel); i++ {
 		e := sel[i]
-		dn := snap.norm[e]
-		if !inScope(dn, req.base, req.scope) || !s.readable(p, dn) || !req.filter.Match(e) {
+		if !inScope(e.norm, req.base, req.scope) || !s.readable(c.who, e.norm) || !req.filter.Match(e) {
 			continue
 		}
 		if req.page != nil && sent == size {
-			done.SetControls(&gldap.ControlPaging{Cookie: []byte(pageCookie(snap.Version, i))})
-			return nil
+			return &wire.Paging{Cookie: []byte(pageCookie(snap.Version, i))}, nil
 		}
 		if sent == req.limit {
-			return fail(gldap.ResultSizeLimitExceeded, "more than %d entries match; narrow the search or page it", req.limit)
+			return nil, fail(wire.SizeLimitExceeded, "more than %d entries match; narrow the search or page it", req.limit)
 		}
 		if !req.deadline.IsZero() && time.Now().After(req.deadline) {
-			return fail(gldap.ResultTimeLimitExceeded, "time limit reached")
+			return nil, fail(wire.TimeLimitExceeded, "time limit reached")
 		}
-		if err := w.Write(s.entryResponse(r, e, req)); err != nil {
-			return err
+		if err := c.writeEntry(m.ID, e, req.attrs, req.typesOnly); err != nil {
+			return nil, err
 		}
 		sent++
 	}
 	if req.page != nil {
-		done.SetControls(&gldap.ControlPaging{})
+		return &wire.Paging{}, nil
 	}
-	return nil
+	return nil, nil
 }
 
-func inScope(dn, base string, scope gldap.Scope) bool {
+// writeEntry writes e with the attributes sel names. The encoding is
+// kept with the entry for the next search that selects the same.
+func (c *conn) writeEntry(id int64, e *Entry, sel selection, typesOnly bool) error {
+	if a := e.answer.Load(); a != nil && a.sel == sel && a.typesOnly == typesOnly {
+		return c.w.Entry(id, a.op)
+	}
+	attrs := c.scratch[:0]
+	var values []string
+	for _, a := range e.attrs {
+		switch {
+		case !sel.has(a.id):
+		case typesOnly:
+			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, nil)...)
+		default:
+			values = strs{e, a.v0, a.v1}.list(values[:0])
+			attrs = append(attrs, wire.Attribute(attrTable[a.id].canon, values)...)
+		}
+	}
+	c.scratch = attrs
+	op := wire.SearchEntry(wire.Octets(e.DN), attrs)
+	e.answer.Store(&answer{sel: sel, typesOnly: typesOnly, op: op})
+	return c.w.Entry(id, op)
+}
+
+func inScope(dn, base string, scope wire.Scope) bool {
 	switch scope {
-	case gldap.BaseObject:
+	case wire.ScopeBase:
 		return dn == base
-	case gldap.SingleLevel:
+	case wire.ScopeSingleLevel:
 		return underOrAt(dn, base) && depthBelow(dn, base) == 1
 	default:
 		return underOrAt(dn, base)
@@ -236,92 +249,49 @@ func pageOffset(cookie []byte, version int64) (int, error) {
 	ver, err1 := strconv.ParseInt(v, 36, 64)
 	off, err2 := strconv.Atoi(o)
 	if !ok || err1 != nil || err2 != nil || off < 0 {
-		return 0, fail(gldap.ResultProtocolError, "paging cookie not understood")
+		return 0, fail(wire.ProtocolError, "paging cookie not understood")
 	}
 	if ver != version {
-		return 0, fail(gldap.ResultUnwillingToPerform, "the directory changed during this paged search; start it again")
+		return 0, fail(wire.UnwillingToPerform, "the directory changed during this paged search; start it again")
 	}
 	return off, nil
 }
 
-func (s *Server) entryResponse(r *gldap.Request, e *Entry, req *searchRequest) *gldap.SearchResponseEntry {
-	res := r.NewSearchResponseEntry(e.DN)
-	if req.none && !req.all && len(req.attrs) == 0 && !req.ops {
-		return res
-	}
-	add := func(name string, values []string) {
-		if req.typesOnly {
-			values = nil
-		}
-		res.AddAttribute(attrName(name), values)
-	}
-	if req.all || req.ops {
-		for name, values := range e.Attrs {
-			if operational[name] && req.ops || !operational[name] && req.all {
-				add(name, values)
-			}
-		}
-	}
-	for _, a := range req.attrs {
-		if req.all && !operational[a] || req.ops && operational[a] {
-			continue // already there
-		}
-		if values, ok := e.Attrs[a]; ok {
-			add(a, values)
-		}
-	}
-	return res
-}
-
-// rootDSE describes the server to clients that ask before they bind.
-func (s *Server) rootDSE(w *gldap.ResponseWriter, r *gldap.Request, m *gldap.SearchMessage, done *gldap.SearchResponseDone) {
-	attrs := map[string][]string{
-		"objectclass":          {"top"},
-		"namingcontexts":       {s.cfg.Tree.Base},
-		"supportedldapversion": {"3"},
-		"supportedcontrol":     {gldap.ControlTypePaging},
-		"supportedextension":   {string(gldap.ExtendedOperationWhoAmI), string(gldap.ExtendedOperationStartTLS)},
-		"vendorname":           {"Pelote"},
-	}
-	f, err := ParseFilter(m.Filter)
+// rootDSE describes the server to clients that ask before they bind. Its
+// attributes but objectClass are operational, as in OpenLDAP: shown when
+// named or with "+".
+func (c *conn) rootDSE(m *wire.Message, r *wire.SearchRequest) error {
+	f, err := compileSearchFilter(r)
 	if err != nil {
-		done.SetResultCode(gldap.ResultProtocolError)
-		done.SetDiagnosticMessage("filter: " + err.Error())
-		_ = w.Write(done)
-		return
+		return err
 	}
-	req := &searchRequest{typesOnly: m.TypesOnly}
-	parseAttrs(req, m.Attributes)
-	if f.Match(&Entry{Attrs: attrs}) {
-		// Its attributes are all operational, as in OpenLDAP: shown when
-		// named or with "+".
-		res := r.NewSearchResponseEntry("")
-		for name, values := range attrs {
-			if req.ops || slices.Contains(req.attrs, name) || name == "objectclass" && req.all {
-				if req.typesOnly {
-					values = nil
-				}
-				res.AddAttribute(attrName(name), values)
-			}
-		}
-		_ = w.Write(res)
+	if f.Match(c.s.root) {
+		return c.writeEntry(m.ID, c.s.root, parseAttrs(r.Attributes), r.TypesOnly)
 	}
-	_ = w.Write(done)
+	return nil
 }
 
-// parseAttrs reads the requested attribute list into req.
-func parseAttrs(req *searchRequest, list []string) {
-	req.all = len(list) == 0
+// parseAttrs reads a requested attribute list (RFC 4511 section 4.5.1.8):
+// none or "*" is every user attribute, "+" every operational one, "1.1"
+// none; names, aliases and OIDs in any case; unknown ones are not there.
+func parseAttrs(list []string) selection {
+	if len(list) == 0 {
+		return userAttrs
+	}
+	var sel selection
 	for _, a := range list {
-		switch a = strings.ToLower(strings.TrimSpace(a)); a {
+		switch a = strings.TrimSpace(a); a {
 		case "*":
-			req.all = true
+			sel |= userAttrs
 		case "+":
-			req.ops = true
+			sel |= operationalAttrs
 		case "1.1":
-			req.none = true
 		default:
-			req.attrs = append(req.attrs, a)
+			// Options (cn;lang-fr) name values the directory does not hold.
+			if d := lookupAttrDef(a); d.id != noAttr {
+				sel |= 1 << d.id
+			}
 		}
 	}
+	return sel
 }

@@ -5,31 +5,23 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
-	"github.com/hashicorp/go-hclog"
-	"github.com/jimlambrt/gldap"
 
 	"pelote/internal/dn"
 	"pelote/internal/identity"
+	"pelote/internal/ldap/wire"
 	"pelote/internal/ratelimit"
 )
 
-// MaxMessage bounds one LDAP message: requests here are a few hundred
-// bytes, and the BER reader would otherwise allocate what a length claims.
-const MaxMessage = 256 << 10
-
-func init() {
-	// The BER reader's limit is global to the process; both gldap and the
-	// go-ldap client (tests, tools) read through it.
-	ber.MaxPacketLengthBytes = MaxMessage
-}
+// MaxMessage bounds one LDAP message (package wire).
+const MaxMessage = wire.MaxMessage
 
 // Config is what the server needs from the configuration.
 type Config struct {
@@ -68,13 +60,13 @@ type Server struct {
 	binds    *BindUsers
 	log      *slog.Logger
 	failures *ratelimit.Failures
-	gs       *gldap.Server
+	root     *Entry // the root DSE
 
-	mu sync.Mutex
-	// who is each connection's bound identity; absent means anonymous.
-	who map[int]principal
-	// encrypted holds the connections that completed StartTLS.
-	encrypted map[int]bool
+	ready atomic.Bool
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[*conn]struct{}
+	done  bool
 }
 
 type principalKind int
@@ -87,7 +79,9 @@ const (
 
 type principal struct {
 	kind principalKind
-	dn   string // normalised
+	dn   string // canonical, for the access rule
+	// shown is the DN as the directory spells it, for Who am I?.
+	shown string
 }
 
 // NewServer prepares the server; Serve starts it.
@@ -98,166 +92,90 @@ func NewServer(cfg Config, dir *Directory, accounts Accounts, binds *BindUsers, 
 	if cfg.BindFailures <= 0 {
 		cfg.BindFailures, cfg.BindWindow = 10, 15*time.Minute
 	}
-	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, who: map[int]principal{}, encrypted: map[int]bool{}}
+	if cfg.LDAPS && cfg.TLS == nil {
+		return nil, errors.New("ldap: LDAPS needs a certificate")
+	}
+	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, conns: map[*conn]struct{}{}}
 	s.failures = cfg.Limits.Failures("ldap-bind", cfg.BindFailures, cfg.BindWindow, time.Now)
-	gs, err := gldap.NewServer(
-		gldap.WithLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off})),
-		gldap.WithReadTimeout(5*time.Minute),
-		gldap.WithWriteTimeout(30*time.Second),
-		gldap.WithOnClose(s.forget),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("ldap: %w", err)
-	}
-	mux, err := gldap.NewMux()
-	if err != nil {
-		return nil, fmt.Errorf("ldap: %w", err)
-	}
-	for _, err := range []error{
-		mux.Bind(s.bind),
-		mux.Search(s.search),
-		mux.ExtendedOperation(s.whoAmI, gldap.ExtendedOperationWhoAmI),
-		mux.ExtendedOperation(s.startTLS, gldap.ExtendedOperationStartTLS),
-		mux.Add(s.readOnly(gldap.ApplicationAddResponse)),
-		mux.Modify(s.readOnly(gldap.ApplicationModifyResponse)),
-		mux.Delete(s.readOnly(gldap.ApplicationDelResponse)),
-		mux.DefaultRoute(s.refuse),
-	} {
-		if err != nil {
-			return nil, fmt.Errorf("ldap: %w", err)
-		}
-	}
-	if err := gs.Router(mux); err != nil {
-		return nil, fmt.Errorf("ldap: %w", err)
-	}
-	s.gs = gs
+	s.root = entryFromMap("", map[string][]string{
+		"objectclass":          {"top"},
+		"namingcontexts":       {cfg.Tree.Base},
+		"supportedldapversion": {"3"},
+		"supportedcontrol":     {wire.OIDPagedResults},
+		"supportedextension":   {wire.OIDWhoAmI, wire.OIDStartTLS},
+		"vendorname":           {"Pelote"},
+	})
 	return s, nil
 }
 
-// Serve listens on addr until Stop.
+// Serve listens on addr and answers until Stop.
 func (s *Server) Serve(addr string) error {
-	var opts []gldap.Option
-	if s.cfg.LDAPS {
-		opts = append(opts, gldap.WithTLSConfig(s.cfg.TLS))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("ldap: %w", err)
 	}
-	return s.gs.Run(addr, opts...)
+	if s.cfg.LDAPS {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	s.ready.Store(true)
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Out of file descriptors and the like: wait a little and go
+			// on, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("ldap accept", "err", err)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.done {
+			s.mu.Unlock()
+			nc.Close()
+			return nil
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		go c.serve()
+	}
 }
 
 // Ready reports whether the listener is up.
-func (s *Server) Ready() bool { return s.gs.Ready() }
+func (s *Server) Ready() bool { return s.ready.Load() }
 
 // Stop closes the listener and the connections.
-func (s *Server) Stop() error { return s.gs.Stop() }
-
-func (s *Server) forget(conn int) {
+func (s *Server) Stop() error {
 	s.mu.Lock()
-	delete(s.who, conn)
-	delete(s.encrypted, conn)
+	defer s.mu.Unlock()
+	s.done = true
+	var err error
+	if s.ln != nil {
+		err = s.ln.Close()
+	}
+	for c := range s.conns {
+		c.raw.Close()
+	}
+	return err
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
 	s.mu.Unlock()
-}
-
-// isEncrypted tells whether conn is under TLS: every LDAPS connection,
-// or one that completed StartTLS.
-func (s *Server) isEncrypted(conn int) bool {
-	if s.cfg.LDAPS {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.encrypted[conn]
-}
-
-func (s *Server) principal(conn int) principal {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.who[conn]
-}
-
-func (s *Server) setPrincipal(conn int, p principal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p.kind == anonymous {
-		delete(s.who, conn)
-		return
-	}
-	s.who[conn] = p
-}
-
-const readOnlyMessage = "this directory is read-only: accounts and groups are managed in Pelote"
-
-// readOnly answers a write with the response type its request expects.
-func (s *Server) readOnly(application int) gldap.HandlerFunc {
-	return func(w *gldap.ResponseWriter, r *gldap.Request) {
-		_ = w.Write(r.NewResponse(gldap.WithApplicationCode(application),
-			gldap.WithResponseCode(gldap.ResultUnwillingToPerform), gldap.WithDiagnosticMessage(readOnlyMessage)))
-	}
-}
-
-// refuse answers the operations this directory does not know, such as
-// extended operations other than Who am I? and StartTLS.
-func (s *Server) refuse(w *gldap.ResponseWriter, r *gldap.Request) {
-	_ = w.Write(r.NewExtendedResponse(gldap.WithResponseCode(gldap.ResultUnwillingToPerform),
-		gldap.WithDiagnosticMessage("unsupported operation; this directory answers bind, search, Who am I? and StartTLS")))
-}
-
-func (s *Server) bind(w *gldap.ResponseWriter, r *gldap.Request) {
-	res := r.NewBindResponse(gldap.WithResponseCode(gldap.ResultInvalidCredentials))
-	defer func() { _ = w.Write(res) }()
-	// Whatever happens next, the connection is no longer bound as before.
-	s.setPrincipal(r.ConnectionID(), principal{})
-	m, err := r.GetSimpleBindMessage()
-	if err != nil {
-		res.SetResultCode(gldap.ResultAuthMethodNotSupported)
-		res.SetDiagnosticMessage("only simple binds are supported")
-		return
-	}
-	name, password := strings.TrimSpace(m.UserName), string(m.Password)
-	switch {
-	case name == "" && password == "":
-		res.SetResultCode(gldap.ResultSuccess)
-		return
-	case password == "":
-		// RFC 4513 5.1.2: an unauthenticated bind never binds as anyone.
-		res.SetResultCode(gldap.ResultUnwillingToPerform)
-		res.SetDiagnosticMessage("unauthenticated binds are refused: give a password")
-		return
-	}
-	if s.cfg.RequireTLS && !s.isEncrypted(r.ConnectionID()) {
-		// Refused before the password is looked at: it has crossed the
-		// network in clear already, but is never accepted that way.
-		res.SetResultCode(gldap.ResultConfidentialityRequired)
-		res.SetDiagnosticMessage("this directory accepts passwords only over TLS: use StartTLS (ldap:// with -ZZ) or ldaps://")
-		return
-	}
-	who, err := s.resolve(name)
-	if err != nil {
-		// Not a name anyone binds as: nothing to count against.
-		return
-	}
-	if blocked, _ := s.failures.Blocked(who.key); blocked {
-		res.SetDiagnosticMessage("too many failed binds; try again later")
-		return
-	}
-	p, err := s.authenticate(context.Background(), who, password)
-	switch {
-	case errors.Is(err, errTOTPAccount):
-		res.SetDiagnosticMessage("two-step verification is on for this account: bind with an app password")
-		s.failures.Fail(who.key)
-	case errors.Is(err, errTOTPRequired):
-		res.SetDiagnosticMessage(totpRequiredMessage)
-		s.failures.Fail(who.key)
-	case err != nil:
-		s.failures.Fail(who.key)
-		if !errors.Is(err, errBadBind) {
-			s.log.Error("ldap-bind", "err", err)
-			res.SetResultCode(gldap.ResultUnavailable)
-			res.SetDiagnosticMessage("the directory cannot check passwords right now")
-		}
-	default:
-		s.failures.Reset(who.key)
-		s.setPrincipal(r.ConnectionID(), p)
-		res.SetResultCode(gldap.ResultSuccess)
-	}
 }
 
 var (
@@ -274,8 +192,9 @@ type bindTarget struct {
 	// name is the account's username or the service account's name.
 	name string
 	// dn is the principal's canonical DN once bound: the person entry, or
-	// the profile entry the bind named.
-	dn string
+	// the profile entry the bind named; shown is how the directory spells
+	// it.
+	dn, shown string
 	// key is what failures count against: the account, so that every
 	// spelling of its DN and every profile share one counter.
 	key string
@@ -303,17 +222,20 @@ func (s *Server) resolve(name string) (bindTarget, error) {
 		// A profile binds with its account's credentials, and its failures
 		// are its account's.
 		d := dn.Of(parsed.RDNs)
-		owner, ok := s.dir.Current().ProfileOwner(d)
-		if !ok {
+		snap := s.dir.Current()
+		owner, ok := snap.ProfileOwner(d)
+		e := snap.entry(d)
+		if !ok || e == nil {
 			return bindTarget{}, errBadBind
 		}
-		return bindTarget{kind: member, name: owner, dn: d, key: "account:" + owner}, nil
+		return bindTarget{kind: member, name: owner, dn: d, shown: e.DN, key: "account:" + owner}, nil
 	}
 	switch parent {
 	case t.People:
-		return bindTarget{kind: member, name: value, dn: normDN(t.PersonDN(value)), key: "account:" + value}, nil
+		shown := t.PersonDN(value)
+		return bindTarget{kind: member, name: value, dn: normDN(shown), shown: shown, key: "account:" + value}, nil
 	case t.Services:
-		return bindTarget{kind: service, name: value, dn: dn.Of(parsed.RDNs), key: "service:" + value}, nil
+		return bindTarget{kind: service, name: value, dn: dn.Of(parsed.RDNs), shown: "uid=" + escapeRDN(value) + ",ou=services," + t.Base, key: "service:" + value}, nil
 	}
 	return bindTarget{}, errBadBind
 }
@@ -324,12 +246,12 @@ func (s *Server) authenticate(ctx context.Context, who bindTarget, password stri
 		if err := s.binds.Authenticate(ctx, who.name, password); err != nil {
 			return principal{}, err
 		}
-		return principal{kind: service, dn: who.dn}, nil
+		return principal{kind: service, dn: who.dn, shown: who.shown}, nil
 	}
 	if err := s.authenticateAccount(ctx, who.name, password); err != nil {
 		return principal{}, err
 	}
-	return principal{kind: member, dn: who.dn}, nil
+	return principal{kind: member, dn: who.dn, shown: who.shown}, nil
 }
 
 // authenticateAccount checks an account's app password, or its password
@@ -384,35 +306,4 @@ func (s *Server) authenticateAccount(ctx context.Context, username, password str
 // that mean the database failed.
 func refusedAccount(err error) bool {
 	return errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, identity.ErrDisabled) || errors.Is(err, identity.ErrPending)
-}
-
-// whoAmI answers RFC 4532. gldap's extended response carries no value, so
-// the answer is the result code only: success for a bound connection.
-func (s *Server) whoAmI(w *gldap.ResponseWriter, r *gldap.Request) {
-	res := r.NewExtendedResponse(gldap.WithResponseCode(gldap.ResultSuccess))
-	if p := s.principal(r.ConnectionID()); p.kind != anonymous {
-		res.SetDiagnosticMessage("dn:" + p.dn)
-	}
-	_ = w.Write(res)
-}
-
-func (s *Server) startTLS(w *gldap.ResponseWriter, r *gldap.Request) {
-	res := r.NewExtendedResponse(gldap.WithResponseCode(gldap.ResultSuccess))
-	res.SetResponseName(gldap.ExtendedOperationStartTLS)
-	if s.cfg.TLS == nil || s.cfg.LDAPS {
-		res.SetResultCode(gldap.ResultUnavailable)
-		res.SetDiagnosticMessage("StartTLS is not available on this listener")
-		_ = w.Write(res)
-		return
-	}
-	if err := w.Write(res); err != nil {
-		return
-	}
-	if err := r.StartTLS(s.cfg.TLS); err != nil {
-		s.log.Info("ldap StartTLS handshake failed", "err", err)
-		return
-	}
-	s.mu.Lock()
-	s.encrypted[r.ConnectionID()] = true
-	s.mu.Unlock()
 }

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/pquerna/otp/totp"
 
@@ -850,5 +851,146 @@ func TestBindFailuresAcrossNodes(t *testing.T) {
 		if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "too many") {
 			t.Errorf("node %s after four failures spread over two nodes: %v", addr, err)
 		}
+	}
+}
+
+// TestWhoAmI: RFC 4532's answer carries the bound DN as the directory
+// spells it, for go-ldap and for OpenLDAP's ldapwhoami.
+func TestWhoAmI(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.conn()
+	res, err := c.WhoAmI(nil)
+	if err != nil || res.AuthzID != "" {
+		t.Fatalf("anonymous: %+v %v", res, err)
+	}
+	if err := c.Bind("UID=Alice,ou=people,"+base, memberPW); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = c.WhoAmI(nil); err != nil || res.AuthzID != "dn:uid=alice,ou=people,"+base {
+		t.Fatalf("alice: %+v %v", res, err)
+	}
+	out, err := exec.Command("ldapwhoami", "-x", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "dn:"+nextcloudDN {
+		t.Fatalf("ldapwhoami: %v\n%s", err, out)
+	}
+}
+
+// TestStartTLSPipelined: bytes sent after a StartTLS request, before its
+// answer, are never read as if they had come under TLS.
+func TestStartTLSPipelined(t *testing.T) {
+	cert, _, _ := selfSigned(t)
+	w := newWorld(t, ldap.Config{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+	startTLS := ber.Encode(ber.ClassApplication, ber.TypeConstructed, 23, nil, "")
+	startTLS.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, "1.3.6.1.4.1.1466.20037", ""))
+	bind := ber.Encode(ber.ClassApplication, ber.TypeConstructed, 0, nil, "")
+	bind.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(3), ""))
+	bind.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, nextcloudDN, ""))
+	bind.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, servicePW, ""))
+	conn, err := net.Dial("tcp", w.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(append(message(1, startTLS), message(2, bind)...))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	p, err := ber.ReadPacket(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := goldap.GetLDAPError(p); !goldap.IsErrorWithCode(err, goldap.LDAPResultOperationsError) {
+		t.Errorf("StartTLS with a request behind it: %v", err)
+	}
+	if p, err := ber.ReadPacket(conn); err == nil {
+		t.Errorf("the request sent behind StartTLS was answered: %v", goldap.GetLDAPError(p))
+	}
+}
+
+// message wraps a protocolOp in an LDAPMessage.
+func message(id int64, op *ber.Packet) []byte {
+	env := ber.NewSequence("")
+	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
+	env.AppendChild(op)
+	return env.Bytes()
+}
+
+// TestNoticeOfDisconnection: a message that does not decode gets RFC
+// 4511's Notice of Disconnection, then the connection ends.
+func TestNoticeOfDisconnection(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	conn, err := net.Dial("tcp", w.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	bad := ber.Encode(ber.ClassApplication, ber.TypeConstructed, 3, nil, "") // a search of nothing
+	conn.Write(message(4, bad))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	p, err := ber.ReadPacket(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := p.Children[0].Value.(int64); id != 0 || !goldap.IsErrorWithCode(goldap.GetLDAPError(p), goldap.LDAPResultProtocolError) ||
+		p.Children[1].Children[3].Data.String() != "1.3.6.1.4.1.1466.20036" {
+		t.Errorf("notice: id %d, %v", id, goldap.GetLDAPError(p))
+	}
+	if _, err := ber.ReadPacket(conn); err == nil {
+		t.Error("connection still open")
+	}
+}
+
+// TestOtherOperations: an unknown extended operation gets protocolError
+// (RFC 4511 section 4.12), a compare unwillingToPerform, each in the
+// response its request expects, on a connection that goes on.
+func TestOtherOperations(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	if _, err := c.PasswordModify(goldap.NewPasswordModifyRequest("", "a", "b")); code(err) != goldap.LDAPResultProtocolError {
+		t.Errorf("password modify: %v", err)
+	}
+	if _, err := c.Compare("uid=alice,ou=people,"+base, "uid", "alice"); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("compare: %v", err)
+	}
+	if err := c.Del(goldap.NewDelRequest("uid=alice,ou=people,"+base, nil)); code(err) != goldap.LDAPResultUnwillingToPerform {
+		t.Errorf("delete: %v", err)
+	}
+	if res, err := search(c, base, goldap.ScopeWholeSubtree, "(uid=alice)"); err != nil || len(res.Entries) != 1 {
+		t.Fatalf("after: %v", err)
+	}
+}
+
+// TestAttributeSelections: an entry answered with one attribute list and
+// then another gets each list, names, aliases and OIDs alike.
+func TestAttributeSelections(t *testing.T) {
+	w := newWorld(t, ldap.Config{})
+	c := w.service()
+	dn := "uid=alice,ou=people," + base
+	for _, tt := range []struct {
+		attrs []string
+		want  []string
+	}{
+		{[]string{"uid", "mail"}, []string{"mail", "uid"}},
+		{[]string{"CN", "0.9.2342.19200300.100.1.3"}, []string{"cn", "mail"}},
+		{[]string{"uid", "mail"}, []string{"mail", "uid"}},
+		{[]string{"1.1"}, nil},
+		{[]string{"+"}, []string{"entryDN", "hasSubordinates"}},
+		{[]string{"commonName", "memberOf", "nothing"}, []string{"cn", "memberOf"}},
+	} {
+		res, err := search(c, dn, goldap.ScopeBaseObject, "(objectClass=*)", tt.attrs...)
+		if err != nil || len(res.Entries) != 1 {
+			t.Fatalf("%v: %v", tt.attrs, err)
+		}
+		var got []string
+		for _, a := range res.Entries[0].Attributes {
+			got = append(got, a.Name)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%v: got %v, want %v", tt.attrs, got, tt.want)
+		}
+	}
+	req := goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, true, "(objectClass=*)", []string{"uid"}, nil)
+	res, err := c.Search(req)
+	if err != nil || len(res.Entries) != 1 || len(res.Entries[0].Attributes) != 1 || len(res.Entries[0].Attributes[0].Values) != 0 {
+		t.Fatalf("types only: %+v %v", res, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,86 +69,128 @@ func (t Tree) PersonDN(username string) string {
 func (t Tree) GroupDN(name string) string { return "cn=" + escapeRDN(name) + ",ou=groups," + t.Base }
 
 // Snapshot is the directory at one version: entries in tree order (parents
-// before children) and indexes by normalised DN.
+// before children) and indexes by canonical DN and by attribute value.
 type Snapshot struct {
 	Version int64
 	Entries []*Entry
 	byDN    map[string]*Entry
-	norm    map[*Entry]string
 	index   index
-	// owners maps a profile entry's normalised DN to its account's
+	// owners maps a profile entry's canonical DN to its account's
 	// username, for binds; it is not served.
 	owners map[string]string
 	// machinesVersion is the access counter the snapshot reflects.
 	machinesVersion int64
 }
 
-// entry looks one up by normalised DN.
+// entry looks one up by canonical DN.
 func (s *Snapshot) entry(dn string) *Entry { return s.byDN[dn] }
+
+// Attribute IDs of the entries the snapshot makes.
+var (
+	idUID, idCN, idSN, idGivenName, idDisplayName = lookupAttrDef("uid").id, lookupAttrDef("cn").id, lookupAttrDef("sn").id, lookupAttrDef("givenname").id, lookupAttrDef("displayname").id
+	idMail, idUIDNumber, idGIDNumber              = lookupAttrDef("mail").id, lookupAttrDef("uidnumber").id, lookupAttrDef("gidnumber").id
+	idHomeDirectory, idLoginShell, idMemberOf     = lookupAttrDef("homedirectory").id, lookupAttrDef("loginshell").id, lookupAttrDef("memberof").id
+	idSSHPublicKey, idHost, idDescription         = lookupAttrDef("sshpublickey").id, lookupAttrDef("host").id, lookupAttrDef("description").id
+	idMember, idMemberUID, idOU, idDC, idO        = lookupAttrDef("member").id, lookupAttrDef("memberuid").id, lookupAttrDef("ou").id, lookupAttrDef("dc").id, lookupAttrDef("o").id
+)
+
+// Values many entries share: one string each.
+var (
+	personClasses  = []string{"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"}
+	profileClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson"}
+	groupClasses   = []string{"top", "groupOfNames", "posixGroup"}
+	ouClasses      = []string{"top", "organizationalUnit"}
+	bash           = []string{"/bin/bash"}
+	isTrue         = []string{"TRUE"}
+	isFalse        = []string{"FALSE"}
+)
+
+// builder makes one snapshot.
+type builder struct {
+	s    *Snapshot
+	norm normalizer
+}
+
+func (b *builder) add(dn string, children bool, attrs ...attrValues) {
+	n := normDN(dn)
+	if n == dn {
+		n = dn // one string for both
+	}
+	sub := isFalse
+	if children {
+		sub = isTrue
+	}
+	e := newEntry(dn, n, append(attrs, attrValues{idHasSubordinates, sub}), &b.norm)
+	b.s.Entries = append(b.s.Entries, e)
+	b.s.byDN[n] = e
+}
 
 // build makes the snapshot of d under t, with each person's SSH keys and
 // reachable hosts when reach is given.
 func build(t Tree, d identity.Directory, reach map[int64]*access.Reach) *Snapshot {
-	s := &Snapshot{Version: d.Version, byDN: map[string]*Entry{}, norm: map[*Entry]string{}, owners: map[string]string{}}
-	add := func(dn string, attrs map[string][]string, children bool) {
-		e := &Entry{DN: dn, Attrs: attrs}
-		n := normDN(dn)
-		attrs["entrydn"] = []string{dn}
-		attrs["hassubordinates"] = []string{strings.ToUpper(strconv.FormatBool(children))}
-		s.Entries = append(s.Entries, e)
-		s.byDN[n] = e
-		s.norm[e] = n
-	}
+	s := &Snapshot{Version: d.Version, owners: map[string]string{},
+		byDN: make(map[string]*Entry, len(d.Accounts)+len(d.Groups)+len(d.Profiles)+3)}
+	b := &builder{s: s}
 	rdn, _, _ := strings.Cut(t.Base, ",")
 	_, first, _ := strings.Cut(rdn, "=")
-	add(t.Base, map[string][]string{"objectclass": {"top", "dcObject", "organization"}, "dc": {first}, "o": {first}}, true)
-	add("ou=people,"+t.Base, map[string][]string{"objectclass": {"top", "organizationalUnit"}, "ou": {"people"}}, len(d.Accounts) > 0)
-	add("ou=groups,"+t.Base, map[string][]string{"objectclass": {"top", "organizationalUnit"}, "ou": {"groups"}}, len(d.Groups) > 0)
+	b.add(t.Base, true, attrValues{idObjectClass, []string{"top", "dcObject", "organization"}}, attrValues{idDC, []string{first}}, attrValues{idO, []string{first}})
+	b.add("ou=people,"+t.Base, len(d.Accounts) > 0, attrValues{idObjectClass, ouClasses}, attrValues{idOU, []string{"people"}})
+	b.add("ou=groups,"+t.Base, len(d.Groups) > 0, attrValues{idObjectClass, ouClasses}, attrValues{idOU, []string{"groups"}})
 
-	memberOf := map[int64][]string{}
-	names := map[int64]string{}
-	for _, a := range d.Accounts {
-		names[a.ID] = a.Username
+	// Each person's and each group's DN is made once and shared by every
+	// member and memberOf value that names it.
+	people := make(map[int64]int, len(d.Accounts))
+	personDN := make([]string, len(d.Accounts))
+	for i, a := range d.Accounts {
+		people[a.ID] = i
+		personDN[i] = t.PersonDN(a.Username)
 	}
+	memberOf := map[int64][]string{}
 	for _, g := range d.Groups {
+		gdn := t.GroupDN(g.Name)
 		for _, m := range g.Members {
-			memberOf[m] = append(memberOf[m], t.GroupDN(g.Name))
+			memberOf[m] = append(memberOf[m], gdn)
 		}
 	}
-	for _, a := range d.Accounts {
+	for i, a := range d.Accounts {
 		attrs := personAttrs(a, memberOf[a.ID])
 		if r := reach[a.ID]; r != nil {
 			// openssh-lpk's sshPublicKey for sshd, and the hosts the account
 			// may reach for SSSD's ldap_user_authorized_host.
+			classes := attrs[0].values
 			if len(r.Keys) > 0 {
-				attrs["objectclass"] = append(attrs["objectclass"], "ldapPublicKey")
-				attrs["sshpublickey"] = slices.Clone(r.Keys)
+				classes = append(slices.Clip(classes), "ldapPublicKey")
+				attrs = append(attrs, attrValues{idSSHPublicKey, r.Keys})
 			}
 			if len(r.Hosts) > 0 {
-				attrs["objectclass"] = append(attrs["objectclass"], "hostObject")
-				attrs["host"] = slices.Clone(r.Hosts)
+				classes = append(slices.Clip(classes), "hostObject")
+				attrs = append(attrs, attrValues{idHost, r.Hosts})
 			}
+			attrs[0].values = classes
 		}
-		add(t.PersonDN(a.Username), attrs, false)
+		b.add(personDN[i], false, attrs...)
 	}
 	for _, g := range d.Groups {
-		attrs := map[string][]string{
-			"objectclass": {"top", "groupOfNames", "posixGroup"},
-			"cn":          {g.Name},
-			"gidnumber":   {strconv.FormatInt(gidBase+g.ID, 10)},
+		attrs := []attrValues{
+			{idObjectClass, groupClasses},
+			{idCN, []string{g.Name}},
+			{idGIDNumber, []string{strconv.FormatInt(gidBase+g.ID, 10)}},
 		}
 		if g.Description != "" {
-			attrs["description"] = []string{g.Description}
+			attrs = append(attrs, attrValues{idDescription, []string{g.Description}})
 		}
+		members := make([]string, 0, len(g.Members))
+		uids := make([]string, 0, len(g.Members))
 		for _, m := range g.Members {
-			if n, ok := names[m]; ok {
-				attrs["member"] = append(attrs["member"], t.PersonDN(n))
-				attrs["memberuid"] = append(attrs["memberuid"], n)
+			if i, ok := people[m]; ok {
+				members = append(members, personDN[i])
+				uids = append(uids, d.Accounts[i].Username)
 			}
 		}
-		add(t.GroupDN(g.Name), attrs, false)
+		attrs = append(attrs, attrValues{idMember, members}, attrValues{idMemberUID, uids})
+		b.add(t.GroupDN(g.Name), false, attrs...)
 	}
-	s.addProfiles(t, d, memberOf, add)
+	b.addProfiles(t, d, memberOf)
 	s.index = buildIndex(s.Entries)
 	return s
 }
@@ -155,7 +198,10 @@ func build(t Tree, d identity.Directory, reach map[int64]*access.Reach) *Snapsho
 // addProfiles serves, for each configured service, its profiles as people
 // of their own: what an application of that service should know, the
 // profile's name, not the account's.
-func (s *Snapshot) addProfiles(t Tree, d identity.Directory, memberOf map[int64][]string, add func(string, map[string][]string, bool)) {
+func (b *builder) addProfiles(t Tree, d identity.Directory, memberOf map[int64][]string) {
+	if len(t.profileServices) == 0 {
+		return
+	}
 	accounts := map[int64]identity.DirAccount{}
 	for _, a := range d.Accounts {
 		accounts[a.ID] = a
@@ -167,23 +213,20 @@ func (s *Snapshot) addProfiles(t Tree, d identity.Directory, memberOf map[int64]
 				ps = append(ps, p)
 			}
 		}
-		add("ou="+escapeRDN(service)+","+t.Base, map[string][]string{"objectclass": {"top", "organizationalUnit"}, "ou": {service}}, len(ps) > 0)
+		b.add("ou="+escapeRDN(service)+","+t.Base, len(ps) > 0, attrValues{idObjectClass, ouClasses}, attrValues{idOU, []string{service}})
 		for _, p := range ps {
 			a, ok := accounts[p.AccountID]
 			if !ok {
 				continue
 			}
 			dn := t.ProfileDN(service, p.Name)
-			attrs := map[string][]string{
-				"objectclass": {"top", "person", "organizationalPerson", "inetOrgPerson"},
-				"uid":         {p.Name}, "cn": {p.Name}, "sn": {p.Name}, "displayname": {p.Name},
-				"mail": {a.Email},
-			}
-			if g := memberOf[a.ID]; len(g) > 0 {
-				attrs["memberof"] = slices.Clone(g)
-			}
-			add(dn, attrs, false)
-			s.owners[normDN(dn)] = a.Username
+			name := []string{p.Name}
+			b.add(dn, false,
+				attrValues{idObjectClass, profileClasses},
+				attrValues{idUID, name}, attrValues{idCN, name}, attrValues{idSN, name}, attrValues{idDisplayName, name},
+				attrValues{idMail, []string{a.Email}},
+				attrValues{idMemberOf, memberOf[a.ID]})
+			b.s.owners[normDN(dn)] = a.Username
 		}
 	}
 }
@@ -211,29 +254,33 @@ func (s *Snapshot) selected(f Filter) []*Entry {
 	return out
 }
 
-func personAttrs(a identity.DirAccount, groups []string) map[string][]string {
+// personAttrs are an account's attributes; objectClass comes first.
+func personAttrs(a identity.DirAccount, groups []string) []attrValues {
 	cn := a.DisplayName
 	if cn == "" {
 		cn = a.Username
 	}
 	words := strings.Fields(cn)
-	attrs := map[string][]string{
-		"objectclass":   {"top", "person", "organizationalPerson", "inetOrgPerson", "posixAccount"},
-		"uid":           {a.Username},
-		"cn":            {cn},
-		"sn":            {words[len(words)-1]},
-		"displayname":   {cn},
-		"mail":          {a.Email},
-		"uidnumber":     {strconv.FormatInt(uidBase+a.ID, 10)},
-		"gidnumber":     {strconv.FormatInt(uidBase+a.ID, 10)},
-		"homedirectory": {"/home/" + a.Username},
-		"loginshell":    {"/bin/bash"},
+	if len(words) == 0 {
+		words = []string{a.Username}
+	}
+	display := []string{cn}
+	number := []string{strconv.FormatInt(uidBase+a.ID, 10)}
+	attrs := []attrValues{
+		{idObjectClass, personClasses},
+		{idUID, []string{a.Username}},
+		{idCN, display},
+		{idSN, []string{words[len(words)-1]}},
+		{idDisplayName, display},
+		{idMail, []string{a.Email}},
+		{idUIDNumber, number},
+		{idGIDNumber, number},
+		{idHomeDirectory, []string{"/home/" + a.Username}},
+		{idLoginShell, bash},
+		{idMemberOf, groups},
 	}
 	if len(words) > 1 {
-		attrs["givenname"] = []string{strings.Join(words[:len(words)-1], " ")}
-	}
-	if len(groups) > 0 {
-		attrs["memberof"] = slices.Clone(groups)
+		attrs = append(attrs, attrValues{idGivenName, []string{strings.Join(words[:len(words)-1], " ")}})
 	}
 	return attrs
 }
@@ -300,6 +347,12 @@ func (d *Directory) Refresh(ctx context.Context) error {
 	s := build(d.tree, data, reach)
 	s.machinesVersion = mv
 	d.cur.Store(s)
+	// A build allocates about three times what the snapshot keeps (rows,
+	// DN parses, the old snapshot): give it back to the system now rather
+	// than keep it as idle heap. Builds follow changes to the directory,
+	// not logins, so this full collection is rare.
+	data = identity.Directory{}
+	debug.FreeOSMemory()
 	return nil
 }
 

@@ -1,0 +1,236 @@
+package ldap
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"pelote/internal/ldap/wire"
+)
+
+const (
+	// idleTimeout ends a connection that sends nothing for that long.
+	idleTimeout = 5 * time.Minute
+	// writeTimeout bounds the answer to one request.
+	writeTimeout = 30 * time.Second
+	// writeBuffer holds a whole answer of a few dozen entries, sent in
+	// one write; longer ones go out each time it fills.
+	writeBuffer = 16 << 10
+)
+
+// conn is one client connection. Its requests are answered one after the
+// other, in the order they came, each answer written in one go.
+type conn struct {
+	s *Server
+	// raw is the TCP connection, which Stop closes; nc is what the
+	// session reads and writes, TLS over raw after StartTLS.
+	raw net.Conn
+	nc  net.Conn
+	r   *wire.Reader
+	w   *wire.Writer
+	// who is the bound identity; the zero value is anonymous.
+	who principal
+	// encrypted: an LDAPS connection, or one that completed StartTLS.
+	encrypted bool
+	// scratch holds the attributes of the entry being written.
+	scratch []byte
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{s: s, raw: nc, nc: nc, encrypted: s.cfg.LDAPS}
+	c.r = wire.NewReader(bufio.NewReader(nc))
+	c.w = wire.NewWriter(nc, writeBuffer)
+	return c
+}
+
+func (c *conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("ldap connection failed", "panic", r)
+		}
+		c.nc.Close()
+		c.s.forget(c)
+	}()
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(idleTimeout))
+		m, err := c.r.Read()
+		if err != nil {
+			if errors.Is(err, wire.ErrMalformed) {
+				// RFC 4511 section 4.1.1: say why, then end the session.
+				c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+				c.w.Disconnect(wire.Result{Code: wire.ProtocolError, Message: "malformed LDAP message"})
+				c.w.Flush()
+			}
+			return
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		more := c.handle(m)
+		if err := c.w.Flush(); err != nil || !more {
+			return
+		}
+	}
+}
+
+// handle answers one request; false ends the session.
+func (c *conn) handle(m *wire.Message) bool {
+	switch op := m.Op.(type) {
+	case *wire.BindRequest:
+		if oid, bad := critical(m.Controls); bad {
+			c.w.Result(m.ID, wire.TagBindResponse, unavailableControl(oid))
+			return true
+		}
+		c.w.Result(m.ID, wire.TagBindResponse, c.bind(op))
+	case *wire.SearchRequest:
+		c.search(m, op)
+	case *wire.ExtendedRequest:
+		if oid, bad := critical(m.Controls); bad {
+			c.w.Extended(m.ID, unavailableControl(oid), "", nil)
+			return true
+		}
+		switch op.Name {
+		case wire.OIDStartTLS:
+			return c.startTLS(m)
+		case wire.OIDWhoAmI:
+			c.whoAmI(m)
+		default:
+			// RFC 4511 section 4.12: an unknown request name gets
+			// protocolError.
+			c.w.Extended(m.ID, wire.Result{Code: wire.ProtocolError,
+				Message: "unsupported extended operation; this directory answers bind, search, Who am I? and StartTLS"}, "", nil)
+		}
+	case *wire.UnbindRequest:
+		return false
+	case *wire.AbandonRequest:
+		// Requests are answered in order: the one named is done already.
+	case *wire.OtherRequest:
+		msg := readOnlyMessage
+		if op.Tag == wire.TagCompareRequest {
+			msg = "compare is not supported: search with the assertion as filter"
+		}
+		// Each response tag follows its request's.
+		c.w.Result(m.ID, op.Tag+1, wire.Result{Code: wire.UnwillingToPerform, Message: msg})
+	}
+	return true
+}
+
+const readOnlyMessage = "this directory is read-only: accounts and groups are managed in Pelote"
+
+// critical returns the first control marked critical that this directory
+// does not know; paged results are known to searches only, and checked
+// there.
+func critical(controls []wire.Control) (string, bool) {
+	for _, ctl := range controls {
+		if ctl.Critical {
+			return ctl.OID, true
+		}
+	}
+	return "", false
+}
+
+func unavailableControl(oid string) wire.Result {
+	return wire.Result{Code: wire.UnavailableCriticalExtension, Message: "control " + oid + " is not supported"}
+}
+
+func (c *conn) bind(b *wire.BindRequest) wire.Result {
+	// Whatever happens next, the connection is no longer bound as before.
+	c.who = principal{}
+	if b.Version != 3 {
+		return wire.Result{Code: wire.ProtocolError, Message: "only LDAP version 3 is supported"}
+	}
+	if b.SASL {
+		return wire.Result{Code: wire.AuthMethodNotSupported, Message: "only simple binds are supported"}
+	}
+	name, password := strings.TrimSpace(b.Name), string(b.Password)
+	switch {
+	case name == "" && password == "":
+		return wire.Result{Code: wire.Success}
+	case password == "":
+		// RFC 4513 5.1.2: an unauthenticated bind never binds as anyone.
+		return wire.Result{Code: wire.UnwillingToPerform, Message: "unauthenticated binds are refused: give a password"}
+	}
+	s := c.s
+	if s.cfg.RequireTLS && !c.encrypted {
+		// Refused before the password is looked at: it has crossed the
+		// network in clear already, but is never accepted that way.
+		return wire.Result{Code: wire.ConfidentialityRequired,
+			Message: "this directory accepts passwords only over TLS: use StartTLS (ldap:// with -ZZ) or ldaps://"}
+	}
+	refused := wire.Result{Code: wire.InvalidCredentials}
+	who, err := s.resolve(name)
+	if err != nil {
+		// Not a name anyone binds as: nothing to count against.
+		return refused
+	}
+	if blocked, _ := s.failures.Blocked(who.key); blocked {
+		refused.Message = "too many failed binds; try again later"
+		return refused
+	}
+	p, err := s.authenticate(context.Background(), who, password)
+	switch {
+	case errors.Is(err, errTOTPAccount):
+		s.failures.Fail(who.key)
+		refused.Message = "two-step verification is on for this account: bind with an app password"
+	case errors.Is(err, errTOTPRequired):
+		s.failures.Fail(who.key)
+		refused.Message = totpRequiredMessage
+	case err != nil:
+		s.failures.Fail(who.key)
+		if !errors.Is(err, errBadBind) {
+			s.log.Error("ldap-bind", "err", err)
+			return wire.Result{Code: wire.Unavailable, Message: "the directory cannot check passwords right now"}
+		}
+	default:
+		s.failures.Reset(who.key)
+		c.who = p
+		return wire.Result{Code: wire.Success}
+	}
+	return refused
+}
+
+// whoAmI answers RFC 4532: the bound DN as "dn:DN", empty when anonymous.
+func (c *conn) whoAmI(m *wire.Message) {
+	authz := []byte{}
+	if c.who.kind != anonymous {
+		authz = []byte("dn:" + c.who.shown)
+	}
+	c.w.Extended(m.ID, wire.Result{Code: wire.Success}, "", authz)
+}
+
+// startTLS answers RFC 4511 section 4.14 and, on success, continues the
+// session over TLS; false ends it.
+func (c *conn) startTLS(m *wire.Message) bool {
+	switch {
+	case c.encrypted:
+		c.w.Extended(m.ID, wire.Result{Code: wire.OperationsError, Message: "TLS is already on for this connection"}, wire.OIDStartTLS, nil)
+		return true
+	case c.s.cfg.TLS == nil:
+		c.w.Extended(m.ID, wire.Result{Code: wire.Unavailable, Message: "StartTLS is not available on this listener"}, wire.OIDStartTLS, nil)
+		return true
+	case c.r.Buffered() > 0:
+		// The client sent more before the handshake: bytes that would be
+		// read as if they had come under TLS. Refuse, and end the session.
+		c.w.Extended(m.ID, wire.Result{Code: wire.OperationsError, Message: "nothing may follow a StartTLS request before its answer"}, wire.OIDStartTLS, nil)
+		return false
+	}
+	c.w.Extended(m.ID, wire.Result{Code: wire.Success}, wire.OIDStartTLS, nil)
+	if err := c.w.Flush(); err != nil {
+		return false
+	}
+	tc := tls.Server(c.nc, c.s.cfg.TLS)
+	tc.SetDeadline(time.Now().Add(writeTimeout))
+	if err := tc.Handshake(); err != nil {
+		// The error would name the client's address: not logged.
+		c.s.log.Info("ldap StartTLS handshake failed")
+		return false
+	}
+	tc.SetDeadline(time.Time{})
+	c.nc = tc
+	c.r = wire.NewReader(bufio.NewReader(tc))
+	c.w = wire.NewWriter(tc, writeBuffer)
+	c.encrypted = true
+	return true
+}

@@ -1,4 +1,0 @@
-/*
-Package ldap provides basic LDAP v3 functionality.
-*/
-package ldap
