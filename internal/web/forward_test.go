@@ -68,7 +68,7 @@ func TestForwardAuthTOTPRequired(t *testing.T) {
 		}
 	}
 
-	enrol, err := e.ids.BeginTOTP(ctx, alice.ID, "test")
+	enrol, err := e.ids.BeginTOTP(ctx, alice.ID, "test", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
