@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"pelote/internal/config"
-	"pelote/internal/identity"
 	"pelote/internal/openid"
 )
 
@@ -134,22 +133,13 @@ func (c *cli) clientSave(args []string, create bool) error {
 		cl := openid.Client{ID: pos[0], Service: *service, Public: *public, RedirectURIs: redirects, PostLogoutURIs: postLogout,
 			BackchannelLogoutURI: *backchannel, GrantTypes: grants, ExtraScopes: scopes, SigningAlg: *alg,
 			AccessTokenType: *tokenType, RequirePKCE: *pkce, FirstParty: *firstParty, Groups: groups}
-		if cl.Service == "" {
-			cl.Service = strings.ToLower(pos[0])
-		}
 		if *machine {
 			cl.GrantTypes = []string{openid.GrantClientCredentials}
 		}
 		if !create {
 			return c.clientUpdate(st, cl, f)
 		}
-		if _, err := st.IDs().Service(c.ctx, cl.Service); err != nil && *service == "" {
-			// The client's own service, with the default quota, when none was named.
-			if _, err := st.IDs().CreateService(c.ctx, identity.Service{Name: cl.Service, ProfileQuota: 1, ExtraProfiles: identity.RefuseExtra}); err != nil {
-				return err
-			}
-		}
-		cl, secret, err := st.CreateClient(c.ctx, cl)
+		cl, secret, err := st.CreateClientWithService(c.ctx, cl)
 		if err != nil {
 			return err
 		}

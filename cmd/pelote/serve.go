@@ -63,14 +63,14 @@ func (c *cli) serve(args []string) error {
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
 	ids.SessionsEnded = st.SessionsEnded // with this worker, woken at once
 	ids.PasswordChanged = st.RevokeAccountGrants
-	var mailer web.Mailer
+	var mailer pmail.Mailer
 	if cfg.Mail.Host != "" {
 		sender, err := pmail.NewSender(mailConfig(cfg))
 		if err != nil {
 			return err
 		}
 		jobs.Handle(pmail.Job, pmail.Policy, sender.Deliver)
-		mailer = queuedMail{q: jobs, db: db}
+		mailer = pmail.NewOutbox(jobs, db)
 	}
 	// Every node makes sure keys exist before it signs anything; rotation
 	// itself runs with the hourly upkeep.

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"pelote/internal/identity"
 )
 
 // key is one setting reachable from the environment and the command line.
@@ -28,8 +30,8 @@ func (k key) env() string {
 }
 func (k key) flag() string { return strings.NewReplacer(".", "-", "_", "-").Replace(k.name) }
 
-func str(p func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *p(c) = v; return nil }
+func str[T ~string](p func(*Config) *T) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = T(v); return nil }
 }
 
 func dur(p func(*Config) *Duration) func(*Config, string) error {
@@ -125,7 +127,7 @@ var keys = []key{
 	{name: "mail.username", help: "SMTP login", set: str(func(c *Config) *string { return &c.Mail.Username })},
 	{name: "mail.password", help: "SMTP password (prefer PELOTE_MAIL_PASSWORD_FILE)", set: str(func(c *Config) *string { return &c.Mail.Password })},
 	{name: "mail.from", help: "sender, e.g. \"Pelote <id@example.org>\"", set: str(func(c *Config) *string { return &c.Mail.From })},
-	{name: "registration.mode", help: "who may create an account: closed (admins and invitations), open (with e-mail confirmation) or moderated (then an admin approves)", set: str(func(c *Config) *string { return &c.Registration.Mode })},
+	{name: "registration.mode", help: "who may create an account: closed (admins and invitations), open (with e-mail confirmation) or moderated (then an admin approves)", set: str(func(c *Config) *identity.Registration { return &c.Registration.Mode })},
 	{name: "registration.per_hour", help: "sign-ups taken per hour across all addresses", set: integer(func(c *Config) *int { return &c.Registration.PerHour })},
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
 	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},

@@ -33,7 +33,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v *visit, p
 
 // accountPageWith renders view, filled with the account's data.
 func (s *Server) accountPageWith(w http.ResponseWriter, r *http.Request, v *visit, view *accountView, status int) {
-	view.Me, view.CurrentSession, view.MailOn = v.account, v.session.ID, s.opts.Mailer != nil
+	view.Me, view.CurrentSession, view.MailOn = v.account, v.session.ID, s.letters.On()
 	var err error
 	if view.Profiles, err = s.ids.Profiles(r.Context(), identity.ProfileQuery{Account: v.account.Username}); err == nil {
 		if view.Services, err = s.ids.Services(r.Context()); err == nil {

@@ -65,7 +65,7 @@ func (s *Server) accountCheckFailed(w http.ResponseWriter, r *http.Request, v *v
 // and the refusal counts as a failed password check, so that probing
 // addresses costs the account its login budget.
 func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, error) {
-	byMail := s.opts.Mailer != nil
+	byMail := s.letters.On()
 	if byMail && !s.mailBudgetOpen(v.account) {
 		return "", errMailBudget
 	}
@@ -92,18 +92,18 @@ func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, e
 	if ch.Owner != nil {
 		s.log.Info("address change to another account's address", "request_id", reqID(r), "account_id", a.ID)
 		if s.mailBudget(r, *ch.Owner) {
-			if err := s.mailAccount(r.Context(), *ch.Owner, lang, "mail.email_taken.subject", "mail.email_taken.body",
-				ch.Owner.Username, s.publicLink("/login/forgot")); err != nil {
+			if err := s.letters.ToAccount(r.Context(), *ch.Owner, lang, "mail.email_taken.subject", "mail.email_taken.body",
+				ch.Owner.Username, s.letters.Link("/login/forgot")); err != nil {
 				return "", err
 			}
 		}
-	} else if err := s.opts.Mailer.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
-		s.cat.T(lang, "mail.email_change.body", a.Username, s.publicLink("/account/email/"+ch.Token))); err != nil {
+	} else if err := s.letters.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
+		s.cat.T(lang, "mail.email_change.body", a.Username, s.letters.Link("/account/email/"+ch.Token))); err != nil {
 		return "", err
 	}
 	// The old address hears of it, so that a change nobody asked for
 	// does not go unseen.
-	if err := s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(lang, "mail.email_notice.subject"),
+	if err := s.letters.Send(r.Context(), a.Email, s.cat.T(lang, "mail.email_notice.subject"),
 		s.cat.T(lang, "mail.email_notice.body", a.Username, email)); err != nil {
 		return "", err
 	}
@@ -113,7 +113,7 @@ func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, e
 // accountConfirmEmail mails a link that confirms the current address, for
 // an address nobody confirmed yet.
 func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *visit) {
-	if s.opts.Mailer == nil {
+	if !s.letters.On() {
 		s.accountFailed(w, r, v, &identity.InvalidError{Field: "email_confirmation", Reason: "no mail server is configured"}, "")
 		return
 	}
@@ -123,8 +123,8 @@ func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *
 	}
 	token, a, err := s.ids.RequestEmailConfirmation(r.Context(), v.account.ID)
 	if err == nil {
-		err = s.mailAccount(r.Context(), a, s.newPage(r, v, "").Lang, "mail.email_change.subject", "mail.email_change.body",
-			a.Username, s.publicLink("/account/email/"+token))
+		err = s.letters.ToAccount(r.Context(), a, s.newPage(r, v, "").Lang, "mail.email_change.subject", "mail.email_change.body",
+			a.Username, s.letters.Link("/account/email/"+token))
 	}
 	if err != nil {
 		s.accountFailed(w, r, v, err, "")

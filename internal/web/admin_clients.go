@@ -189,35 +189,7 @@ func (s *Server) createClient(ctx context.Context, f clientForm) (openid.Client,
 	if err := s.checkChoices(ctx, f); err != nil {
 		return openid.Client{}, "", err
 	}
-	c := f.client()
-	own := c.Service == ""
-	if own {
-		c.Service = strings.ToLower(strings.TrimSpace(c.ID))
-	}
-	// The store validates before it looks the service up, so the service
-	// is created only for a client that is otherwise valid.
-	cl, secret, err := s.clients().CreateClient(ctx, c)
-	if !own || !errors.Is(err, store.ErrNotFound) {
-		return cl, secret, err
-	}
-	if err := s.createOwnService(ctx, c); err != nil {
-		return openid.Client{}, "", err
-	}
-	return s.clients().CreateClient(ctx, c)
-}
-
-// createOwnService adds the service of a new client, with the CLI's
-// defaults. A taken client id is reported first, so a failed creation
-// leaves no stray service behind.
-func (s *Server) createOwnService(ctx context.Context, c openid.Client) error {
-	if _, err := s.clients().Client(ctx, strings.ToLower(strings.TrimSpace(c.ID))); err == nil {
-		return fmt.Errorf("client %q: %w", c.ID, store.ErrConflict)
-	}
-	_, err := s.ids.CreateService(ctx, identity.Service{Name: c.Service, ProfileQuota: 1, ExtraProfiles: identity.RefuseExtra})
-	if errors.Is(err, store.ErrConflict) {
-		return nil // created meanwhile: use it
-	}
-	return err
+	return s.clients().CreateClientWithService(ctx, f.client())
 }
 
 type adminClientView struct {

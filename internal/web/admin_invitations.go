@@ -42,7 +42,7 @@ func (s *Server) adminInvitationsPage(w http.ResponseWriter, r *http.Request, vi
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
 	}
-	view.Now, view.CanMail = s.now(), s.opts.Mailer != nil
+	view.Now, view.CanMail = s.now(), s.letters.On()
 	s.render(w, r, status, "admin_invitations", view)
 }
 
@@ -65,7 +65,7 @@ func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v
 	switch {
 	case err != nil || days < 1 || days > 90:
 		err = &identity.InvalidError{Field: "ttl", Reason: "must be between 1 and 90 days"}
-	case f.Email != "" && s.opts.Mailer == nil:
+	case f.Email != "" && !s.letters.On():
 		err = &identity.InvalidError{Field: "invitation_mail", Reason: "no mail server is configured"}
 	case f.Email != "":
 		if addr, perr := mail.ParseAddress(f.Email); perr != nil || addr.Name != "" {
@@ -81,12 +81,12 @@ func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v
 		return
 	}
 	s.log.Info("invitation created", "request_id", reqID(r), "by", v.account.ID, "groups", len(f.Groups), "mailed", f.Email != "")
-	view.Link, view.Form = s.publicLink("/invite/"+token), invitationForm{Days: 7}
+	view.Link, view.Form = s.letters.Link("/invite/"+token), invitationForm{Days: 7}
 	view.Notice = view.T("ok.invitation_created")
 	if f.Email != "" {
 		// The invitation exists either way: if the mail cannot be queued,
 		// the link is still shown, to be passed on by hand.
-		if err := s.opts.Mailer.Send(r.Context(), f.Email, s.cat.T(view.Lang, "mail.invitation.subject"),
+		if err := s.letters.Send(r.Context(), f.Email, s.cat.T(view.Lang, "mail.invitation.subject"),
 			s.cat.T(view.Lang, "mail.invitation.body", v.account.DisplayName, v.account.Username, view.Link, days)); err != nil {
 			s.log.Warn("invitation not mailed", "request_id", reqID(r), "err", err)
 			view.Errors = append(view.Errors, view.T("invitations.not_mailed"))

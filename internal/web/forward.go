@@ -134,7 +134,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
 		}
-		http.Redirect(w, r, s.publicLink("/login?next="+url.QueryEscape(u.String())), http.StatusFound)
+		http.Redirect(w, r, s.letters.Link("/login?next="+url.QueryEscape(u.String())), http.StatusFound)
 		return
 	}
 	if len(groups) > 0 && !slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(a.Groups, g) }) {
@@ -153,7 +153,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	if totp.Required && !totp.Enabled {
 		s.log.Info("forward auth refused: two-step verification required", "request_id", reqID(r), "account_id", a.ID)
 		lang := s.lang(r, &visit{account: a})
-		http.Error(w, s.cat.T(lang, "forward.totp_required", s.publicLink("/account/totp")), http.StatusForbidden)
+		http.Error(w, s.cat.T(lang, "forward.totp_required", s.letters.Link("/account/totp")), http.StatusForbidden)
 		return
 	}
 	h := w.Header()

@@ -32,7 +32,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &inviteView{page: s.newPage(r, nil, "invite.title"), Token: r.PathValue("token"),
 		Username: strings.ToLower(formValue(r, "username")), Name: formValue(r, "display_name"), Email: formValue(r, "email")}
-	if s.opts.Mailer == nil {
+	if !s.letters.On() {
 		v.Errors = []string{v.T("invite.no_mail")}
 		s.render(w, r, http.StatusServiceUnavailable, "invite", v)
 		return

@@ -99,7 +99,7 @@ func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
 		tr: func(key string, args ...any) string { return s.cat.T(lang, key, args...) },
 	}
 	p.Title = p.tr(titleKey)
-	p.SignUpOpen = s.opts.Registration == "open" || s.opts.Registration == "moderated"
+	p.SignUpOpen = s.opts.Registration.SignUpOpen()
 	p.TermsURL = s.opts.TermsURL
 	if v != nil {
 		p.Account, p.IsAdmin = &v.account, v.admin

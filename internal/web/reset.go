@@ -1,40 +1,14 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"pelote/internal/identity"
 )
-
-// Mailer queues a message to a person (see package mail).
-type Mailer interface {
-	Send(ctx context.Context, to, subject, text string) error
-}
-
-// publicLink is path on Pelote's public address, for links sent by mail.
-func (s *Server) publicLink(path string) string {
-	if s.opts.PublicURL == nil {
-		return path
-	}
-	return strings.TrimRight(s.opts.PublicURL.String(), "/") + path
-}
-
-// mailAccount mails a message to an account in its language (else in
-// fallback, the page's): subject and body are message keys, args fill the
-// body.
-func (s *Server) mailAccount(ctx context.Context, a identity.Account, fallback, subject, body string, args ...any) error {
-	lang := a.Locale
-	if !s.cat.Has(lang) {
-		lang = fallback
-	}
-	return s.opts.Mailer.Send(ctx, a.Email, s.cat.T(lang, subject), s.cat.T(lang, body, args...))
-}
 
 // mailsPerAccountHour bounds the mails the public forms send one account.
 const mailsPerAccountHour = 3
@@ -96,7 +70,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &resetView{page: s.newPage(r, nil, "reset.title"), Login: formValue(r, "login")}
 	s.withPoW(&v.page)
-	if s.opts.Mailer == nil {
+	if !s.letters.On() {
 		v.Errors = []string{v.T("reset.no_mail")}
 		s.render(w, r, http.StatusServiceUnavailable, "login_forgot", v)
 		return
@@ -112,8 +86,8 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 	}
 	token, a, found, err := s.ids.RequestPasswordReset(r.Context(), v.Login)
 	if err == nil && found && s.mailBudget(r, a) {
-		err = s.mailAccount(r.Context(), a, v.Lang, "mail.reset.subject", "mail.reset.body",
-			a.Username, s.publicLink("/login/reset/"+token), int(identity.ResetLinkTTL.Minutes()))
+		err = s.letters.ToAccount(r.Context(), a, v.Lang, "mail.reset.subject", "mail.reset.body",
+			a.Username, s.letters.Link("/login/reset/"+token), int(identity.ResetLinkTTL.Minutes()))
 	}
 	if err != nil {
 		s.render(w, r, s.explain(r, &v.page, err, "err.internal"), "login_forgot", v)

@@ -17,6 +17,7 @@ import (
 	"pelote/internal/access"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/mail"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/ratelimit"
@@ -49,10 +50,11 @@ type Options struct {
 	Access *access.Store
 	// Forward configures /auth/forward, nil to serve none.
 	Forward *ForwardAuth
-	// Mailer sends password-reset links; nil when no mail is configured.
-	Mailer Mailer
-	// Registration is closed, open or moderated (see config.Registration).
-	Registration string
+	// Mailer takes the messages to people (links, notices); nil when no
+	// mail is configured.
+	Mailer mail.Mailer
+	// Registration says who may sign up without an invitation.
+	Registration identity.Registration
 	// SignUpsPerHour bounds sign-ups across all addresses.
 	SignUpsPerHour int
 	// PoW guards the sign-up and reset forms; nil for none.
@@ -90,6 +92,8 @@ type Server struct {
 	log   *slog.Logger
 	pages *pages
 	now   func() time.Time
+	// letters writes the messages to people, nil Out when no mail.
+	letters *mail.Letters
 
 	failedByAccount *ratelimit.Failures
 	failedByAddress *ratelimit.Failures
@@ -125,6 +129,10 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 		rand.Read(opts.ChallengeKey)
 	}
 	s := &Server{opts: opts, ids: ids, db: db, cat: cat, log: log, pages: p, now: time.Now}
+	s.letters = &mail.Letters{Out: opts.Mailer, Cat: cat}
+	if opts.PublicURL != nil {
+		s.letters.Base = opts.PublicURL.String()
+	}
 	if opts.OIDC != nil {
 		opts.OIDC.Page = func(w http.ResponseWriter, r *http.Request, status int, key string) { s.errorPage(w, r, status, key) }
 	}
