@@ -17,13 +17,10 @@ func mailConfig(cfg config.Config) pmail.Config {
 
 // mailCmd is `pelote mail test ADDRESS`: one message, sent now, so that an
 // operator sees at once whether the SMTP settings work.
-func (c *cli) mailCmd(args []string) error {
-	if len(args) == 0 || args[0] != "test" {
-		return usagef("mail needs a verb: test")
-	}
+func (c *cli) mailTest(args []string) error {
 	f := c.flags("mail test", false)
 	lang := f.String("lang", "en", "language of the message (en, fr, de, nl)")
-	pos, err := f.parse(args[1:], 1, "one address")
+	pos, err := f.parse(args, 1, "one address")
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func TestReleasesVerbs(t *testing.T) {
 	if !strings.Contains(table, "OUTDATED (security)") || !strings.Contains(table, "not watched") {
 		t.Fatalf("table:\n%s", table)
 	}
-	p.fails(exitUsage, "releases needs a verb", "", "releases", "frob")
+	p.fails(exitUsage, `unknown verb releases "frob"`, "", "releases", "frob")
 }
 
 // TestReloadInventory: a reload applies a valid inventory, tokens and
@@ -124,7 +124,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 
 func loadConfigFile(file string) (config.Config, error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	f := config.BindFlags(fs, true)
+	f := config.BindFlags(fs, config.AllKeys()...)
 	if err := fs.Parse([]string{"--config", file}); err != nil {
 		return config.Config{}, err
 	}

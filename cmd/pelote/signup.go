@@ -9,23 +9,10 @@ import (
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
 	pmail "pelote/internal/mail"
-	"pelote/internal/queue"
 )
 
 // signUpCmd is `pelote signup list|approve|refuse`: the moderators' queue
 // of registration.mode moderated, from the shell.
-func (c *cli) signUpCmd(args []string) error {
-	if len(args) == 0 {
-		return usagef("signup needs a verb: list, approve, refuse")
-	}
-	switch args[0] {
-	case "list":
-		return c.signUpList(args[1:])
-	case "approve", "refuse":
-		return c.signUpDecide(args[0], args[1:])
-	}
-	return usagef("unknown verb signup %q", args[0])
-}
 
 func (c *cli) signUpList(args []string) error {
 	f := c.flags("signup list", true)
@@ -75,7 +62,7 @@ func (c *cli) signUpDecide(dec string, args []string) error {
 	}
 	var tell identity.SignUpNotifier
 	if cfg.Mail.Host != "" {
-		tell = &pmail.Letters{Out: pmail.NewOutbox(queue.New(db, c.logger(cfg.LogLevel)), db), Cat: cat, Base: cfg.URL}
+		tell = &pmail.Letters{Out: pmail.NewOutbox(c.app.jobs, db), Cat: cat, Base: cfg.URL}
 	}
 	d, err := ids.DecideSignUp(c.ctx, pos[0], decision, *message, i18n.Fallback, tell)
 	if err != nil {

@@ -75,6 +75,8 @@ type Config struct {
 	Checks  []CheckConfig `yaml:"checks"`
 	// lines locates the checks in the file, for error messages.
 	lines lines
+	// parsed holds the values read out of the text above (see parse).
+	parsed parsed
 }
 
 // Registration is who may create an account, and the brakes on sign-up.
