@@ -64,7 +64,7 @@ func (s *Server) accountCheckFailed(w http.ResponseWriter, r *http.Request, v *v
 // mail the address changes at once, unconfirmed; a taken one is refused,
 // and the refusal counts as a failed password check, so that probing
 // addresses costs the account its login budget.
-func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, error) {
+func (s *accountArea) changeEmail(r *http.Request, v *visit, email string) (string, error) {
 	byMail := s.letters.On()
 	if byMail && !s.mailBudgetOpen(v.account) {
 		return "", errMailBudget
@@ -112,7 +112,7 @@ func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, e
 
 // accountConfirmEmail mails a link that confirms the current address, for
 // an address nobody confirmed yet.
-func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.letters.On() {
 		s.accountFailed(w, r, v, &identity.InvalidError{Field: "email_confirmation", Reason: "no mail server is configured"}, "")
 		return
@@ -135,7 +135,7 @@ func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *
 
 // confirmEmail applies a new address from the link sent to it; the link
 // works without a session, from the mailbox's device.
-func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) {
+func (s *accountArea) confirmEmail(w http.ResponseWriter, r *http.Request) {
 	a, err := s.ids.ConfirmEmailChange(r.Context(), r.PathValue("token"))
 	if errors.Is(err, identity.ErrEmailChangeInvalid) {
 		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")
@@ -153,7 +153,7 @@ func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) {
 
 // adminSetEmail is an administrator's entry of a member's address: it
 // counts as confirmed.
-func (s *Server) adminSetEmail(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminSetEmail(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "email_set", "err.email_taken", func(name string) error {
 		_, err := s.ids.SetEmail(r.Context(), name, formValue(r, "email"))
 		return err

@@ -16,9 +16,26 @@ import (
 	"pelote/internal/store"
 )
 
-// clientRoutes registers the administrators' pages for OpenID clients
-// under /admin/clients.
-func (s *Server) clientRoutes(admin routeFunc) {
+// clientsArea is the administrators' pages of OpenID clients.
+type clientsArea struct {
+	*Server
+	ids clientChoiceStore
+}
+
+// clientChoiceStore is the services and groups a client form offers.
+type clientChoiceStore interface {
+	Group(ctx context.Context, name string) (identity.Group, error)
+	Groups(ctx context.Context) ([]identity.Group, error)
+	Service(ctx context.Context, name string) (identity.Service, error)
+	Services(ctx context.Context) ([]identity.Service, error)
+}
+
+func (s *clientsArea) mount(m *mounter) {
+	if s.opts.OIDC == nil {
+		return
+	}
+	m.entry(menuEntry{Order: 130, Path: "/admin/clients", Key: "nav.clients", Admin: true})
+	admin := m.admin
 	admin("GET /admin/clients", s.adminClients)
 	admin("POST /admin/clients", s.adminCreateClient)
 	admin("GET /admin/clients/{id}", s.adminClient)
@@ -27,7 +44,7 @@ func (s *Server) clientRoutes(admin routeFunc) {
 	admin("POST /admin/clients/{id}/delete", s.adminDeleteClient)
 }
 
-func (s *Server) clients() *openid.Store { return s.opts.OIDC.Store() }
+func (s *clientsArea) clients() *openid.Store { return s.opts.OIDC.Store() }
 
 // clientForm is the client as the admin typed it: lists stay text so a
 // refused form comes back exactly as it was sent.
@@ -93,7 +110,7 @@ type clientChoices struct {
 	Algorithms []string
 }
 
-func (s *Server) loadChoices(ctx context.Context, c *clientChoices) error {
+func (s *clientsArea) loadChoices(ctx context.Context, c *clientChoices) error {
 	var err error
 	c.Algorithms = openid.Algorithms
 	if c.Services, err = s.ids.Services(ctx); err != nil {
@@ -106,7 +123,7 @@ func (s *Server) loadChoices(ctx context.Context, c *clientChoices) error {
 // checkChoices refuses a service or group that is not (any more) in the
 // lists: the store would answer "not found", which reads as if the client
 // itself were missing.
-func (s *Server) checkChoices(ctx context.Context, f clientForm) error {
+func (s *clientsArea) checkChoices(ctx context.Context, f clientForm) error {
 	var errs []error
 	if f.Service != "" {
 		if _, err := s.ids.Service(ctx, f.Service); errors.Is(err, store.ErrNotFound) {
@@ -129,7 +146,7 @@ func (s *Server) checkChoices(ctx context.Context, f clientForm) error {
 // explainClient is explain for the client forms. The store's reasons name
 // the value refused (a URI, a scope) in quotes; showing it tells the admin
 // which of several lines to fix, which the per-field message cannot.
-func (s *Server) explainClient(r *http.Request, p *page, err error) int {
+func (s *clientsArea) explainClient(r *http.Request, p *page, err error) int {
 	status := s.explain(r, p, err, "err.client_taken")
 	var inv *identity.InvalidError
 	if errors.As(err, &inv) {
@@ -148,7 +165,7 @@ type adminClientsView struct {
 	Form    clientForm
 }
 
-func (s *Server) adminClientsPage(w http.ResponseWriter, r *http.Request, view *adminClientsView, status int) {
+func (s *clientsArea) adminClientsPage(w http.ResponseWriter, r *http.Request, view *adminClientsView, status int) {
 	var err error
 	view.Clients, err = s.clients().Clients(r.Context())
 	if err == nil {
@@ -160,12 +177,12 @@ func (s *Server) adminClientsPage(w http.ResponseWriter, r *http.Request, view *
 	s.render(w, r, status, "admin_clients", view)
 }
 
-func (s *Server) adminClients(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminClients(w http.ResponseWriter, r *http.Request, v *visit) {
 	view := &adminClientsView{page: s.newPage(r, v, "admin.clients.title"), Form: newClientForm()}
 	s.adminClientsPage(w, r, view, http.StatusOK)
 }
 
-func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminCreateClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -185,7 +202,7 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, v *vi
 
 // createClient creates the client and, when no service was chosen, the
 // client's own service named after it, as `pelote client add` does.
-func (s *Server) createClient(ctx context.Context, f clientForm) (openid.Client, string, error) {
+func (s *clientsArea) createClient(ctx context.Context, f clientForm) (openid.Client, string, error) {
 	if err := s.checkChoices(ctx, f); err != nil {
 		return openid.Client{}, "", err
 	}
@@ -207,7 +224,7 @@ type adminClientView struct {
 
 // adminClientPage shows view.Client, loaded by the caller, with its edit
 // form (view.Form: the stored values, or those a refused form sent).
-func (s *Server) adminClientPage(w http.ResponseWriter, r *http.Request, view *adminClientView, status int) {
+func (s *clientsArea) adminClientPage(w http.ResponseWriter, r *http.Request, view *adminClientView, status int) {
 	if err := s.loadChoices(r.Context(), &view.clientChoices); err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
 	}
@@ -223,7 +240,7 @@ func (s *Server) adminClientPage(w http.ResponseWriter, r *http.Request, view *a
 
 // loadClient fetches the client named in the path, or answers 404 (or the
 // database's error) itself.
-func (s *Server) loadClient(w http.ResponseWriter, r *http.Request) (openid.Client, bool) {
+func (s *clientsArea) loadClient(w http.ResponseWriter, r *http.Request) (openid.Client, bool) {
 	c, err := s.clients().Client(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -236,7 +253,7 @@ func (s *Server) loadClient(w http.ResponseWriter, r *http.Request) (openid.Clie
 	return c, true
 }
 
-func (s *Server) adminClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	c, ok := s.loadClient(w, r)
 	if !ok {
 		return
@@ -245,7 +262,7 @@ func (s *Server) adminClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminClientPage(w, r, view, http.StatusOK)
 }
 
-func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -270,7 +287,7 @@ func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *vi
 	http.Redirect(w, r, "/admin/clients/"+url.PathEscape(old.ID)+"?ok=client_saved", http.StatusSeeOther)
 }
 
-func (s *Server) adminRotateSecret(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminRotateSecret(w http.ResponseWriter, r *http.Request, v *visit) {
 	c, ok := s.loadClient(w, r)
 	if !ok {
 		return
@@ -291,7 +308,7 @@ func (s *Server) adminRotateSecret(w http.ResponseWriter, r *http.Request, v *vi
 	s.adminClientPage(w, r, view, http.StatusOK)
 }
 
-func (s *Server) adminDeleteClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminDeleteClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("id")
 	err := s.clients().DeleteClient(r.Context(), id)
 	switch {

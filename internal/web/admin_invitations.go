@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -33,7 +34,7 @@ type adminInvitationsView struct {
 // Chosen tells whether the form picked a group.
 func (f invitationForm) Chosen(group string) bool { return slices.Contains(f.Groups, group) }
 
-func (s *Server) adminInvitationsPage(w http.ResponseWriter, r *http.Request, view *adminInvitationsView, status int) {
+func (s *invitationsArea) adminInvitationsPage(w http.ResponseWriter, r *http.Request, view *adminInvitationsView, status int) {
 	var err error
 	view.Invitations, err = s.ids.Invitations(r.Context())
 	if err == nil {
@@ -46,14 +47,14 @@ func (s *Server) adminInvitationsPage(w http.ResponseWriter, r *http.Request, vi
 	s.render(w, r, status, "admin_invitations", view)
 }
 
-func (s *Server) adminInvitations(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *invitationsArea) adminInvitations(w http.ResponseWriter, r *http.Request, v *visit) {
 	view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title"), Form: invitationForm{Days: 7}}
 	s.adminInvitationsPage(w, r, view, http.StatusOK)
 }
 
 // adminCreateInvitation makes an invitation link, shows it once and, when
 // an address is given, mails it there.
-func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *invitationsArea) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -97,7 +98,7 @@ func (s *Server) adminCreateInvitation(w http.ResponseWriter, r *http.Request, v
 	s.adminInvitationsPage(w, r, view, http.StatusCreated)
 }
 
-func (s *Server) adminRevokeInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *invitationsArea) adminRevokeInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err := s.ids.RevokeInvitation(r.Context(), r.PathValue("id")); err != nil {
 		view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title"), Form: invitationForm{Days: 7}}
 		s.adminInvitationsPage(w, r, view, s.explain(r, &view.page, err, ""))
@@ -105,4 +106,25 @@ func (s *Server) adminRevokeInvitation(w http.ResponseWriter, r *http.Request, v
 	}
 	s.log.Info("invitation revoked", "request_id", reqID(r), "by", v.account.ID)
 	http.Redirect(w, r, "/admin/invitations?ok=invitation_revoked", http.StatusSeeOther)
+}
+
+// invitationsArea is the administrators' page of invitations.
+type invitationsArea struct {
+	*Server
+	ids invitationsStore
+}
+
+// invitationsStore is what the invitations page needs of identity.
+type invitationsStore interface {
+	CreateInvitation(ctx context.Context, groups []string, ttl time.Duration, note string) (string, error)
+	Groups(ctx context.Context) ([]identity.Group, error)
+	Invitations(ctx context.Context) ([]identity.Invitation, error)
+	RevokeInvitation(ctx context.Context, id string) error
+}
+
+func (s *invitationsArea) mount(m *mounter) {
+	m.entry(menuEntry{Order: 150, Path: "/admin/invitations", Key: "nav.invitations", Admin: true})
+	m.admin("GET /admin/invitations", s.adminInvitations)
+	m.admin("POST /admin/invitations", s.adminCreateInvitation)
+	m.admin("POST /admin/invitations/{id}/revoke", s.adminRevokeInvitation)
 }

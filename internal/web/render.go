@@ -75,7 +75,9 @@ type page struct {
 	// PoW is the anti-robot challenge of the page's form; the page then
 	// loads the script that solves it.
 	PoW *pow.Challenge
-	tr  func(key string, args ...any) string
+	// Menu is the areas' links for the person signed in.
+	Menu []menuLink
+	tr   func(key string, args ...any) string
 }
 
 // T translates a message key for the page's language.
@@ -103,6 +105,7 @@ func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
 	p.TermsURL = s.opts.TermsURL
 	if v != nil {
 		p.Account, p.IsAdmin = &v.account, v.admin
+		p.Menu = s.menuFor(&p)
 	}
 	// Notices come back from POST-redirect-GET as ?ok=KEY; only known keys
 	// are shown, so a link cannot put arbitrary text on the page.
@@ -165,6 +168,14 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, k
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, http.StatusNotFound, "err.page_not_found")
+}
+
+// dbError answers a request whose store call failed with the error page
+// explain chooses.
+func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.newPage(r, nil, "error.title")
+	status := s.explain(r, &p, err, "err.internal")
+	s.render(w, r, status, "error", &errorView{page: p, Status: status})
 }
 
 // explain turns an error into translated messages and a status. Unexpected

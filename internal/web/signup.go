@@ -11,28 +11,11 @@ import (
 	"pelote/internal/identity"
 )
 
-// withPoW puts a fresh anti-robot challenge on a page's form, when the
-// hoster asks for one.
-func (s *Server) withPoW(p *page) {
-	if s.opts.PoW != nil {
-		c := s.opts.PoW.Issue()
-		p.PoW = &c
-	}
-}
-
-// redeemPoW checks and spends the challenge a form came back with.
-func (s *Server) redeemPoW(r *http.Request) error {
-	if s.opts.PoW == nil {
-		return nil
-	}
-	return s.opts.PoW.Redeem(r.Context(), r.PostFormValue("pow_token"), r.PostFormValue("pow_solution"))
-}
-
-func (s *Server) moderated() bool { return s.opts.Registration == identity.RegistrationModerated }
+func (s *signUpArea) moderated() bool { return s.opts.Registration == identity.RegistrationModerated }
 
 // termsRefused tells whether a sign-up form came back without the terms
 // of service accepted, when the hoster has some.
-func (s *Server) termsRefused(r *http.Request) bool {
+func (s *signUpArea) termsRefused(r *http.Request) bool {
 	return s.opts.TermsURL != "" && r.PostFormValue("terms") != "yes"
 }
 
@@ -42,13 +25,13 @@ type signUpView struct {
 	Moderated, Sent               bool
 }
 
-func (s *Server) newSignUpView(r *http.Request) *signUpView {
+func (s *signUpArea) newSignUpView(r *http.Request) *signUpView {
 	v := &signUpView{page: s.newPage(r, nil, "signup.title"), Moderated: s.moderated()}
 	s.withPoW(&v.page)
 	return v
 }
 
-func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) signUpForm(w http.ResponseWriter, r *http.Request) {
 	if !s.newPage(r, nil, "").SignUpOpen {
 		s.errorPage(w, r, http.StatusNotFound, "signup.closed")
 		return
@@ -60,7 +43,7 @@ func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) {
 // own and mails them the link that confirms the address. When the address
 // already has an account the answer is the same, and that account's owner
 // is told by mail instead: the page never says who is a member.
-func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) signUp(w http.ResponseWriter, r *http.Request) {
 	v := s.newSignUpView(r)
 	if !v.SignUpOpen {
 		s.errorPage(w, r, http.StatusNotFound, "signup.closed")
@@ -118,7 +101,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 // mailSignUp sends what follows a sign-up (err is the sign-up's): the
 // verification link, or to the owner of an address already in use, a
 // notice that they have an account. It returns the error to show.
-func (s *Server) mailSignUp(r *http.Request, lang string, a identity.Account, token string, err error) error {
+func (s *signUpArea) mailSignUp(r *http.Request, lang string, a identity.Account, token string, err error) error {
 	switch {
 	case errors.Is(err, identity.ErrEmailTaken):
 		s.log.Info("sign-up with a known address", "request_id", reqID(r), "account_id", a.ID)
@@ -138,7 +121,7 @@ func (s *Server) mailSignUp(r *http.Request, lang string, a identity.Account, to
 // notifyModerators tells the administrators that a sign-up waits for
 // them. A failure is logged: the sign-up is listed on the approvals page
 // all the same.
-func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account, reqID string) {
+func (s *signUpArea) notifyModerators(ctx context.Context, newcomer identity.Account, reqID string) {
 	if !s.letters.On() {
 		return
 	}
@@ -159,7 +142,7 @@ func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account
 
 // adminDecideSignUp approves or refuses a sign-up, and mails the person
 // the decision with the moderator's message.
-func (s *Server) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *signUpArea) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -184,4 +167,30 @@ func (s *Server) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *vi
 		notice += "_unmailed"
 	}
 	http.Redirect(w, r, "/admin/approvals?ok="+notice, http.StatusSeeOther)
+}
+
+// signUpArea is signing up, invitation links, the address's confirmation
+// and the moderators' decisions on sign-ups.
+type signUpArea struct {
+	*Server
+	ids signUpStore
+}
+
+// signUpStore is what signing up and invitation links need of identity.
+type signUpStore interface {
+	CheckInvitation(ctx context.Context, token string) error
+	DecideSignUp(ctx context.Context, username string, d identity.Decision, message, lang string, n identity.SignUpNotifier) (identity.Decided, error)
+	Members(ctx context.Context, group string) ([]identity.Account, error)
+	SignUp(ctx context.Context, n identity.NewAccount, o identity.SignUpOptions) (identity.Account, string, error)
+	SignUpWithInvitation(ctx context.Context, token string, n identity.NewAccount) (identity.Account, string, error)
+	VerifyEmail(ctx context.Context, token string) (a identity.Account, awaiting bool, err error)
+}
+
+func (s *signUpArea) mount(m *mounter) {
+	m.public("GET /signup", s.signUpForm)
+	m.public("POST /signup", s.signUp)
+	m.public("GET /invite/{token}", s.inviteForm)
+	m.public("POST /invite/{token}", s.invite)
+	m.public("GET /verify/{token}", s.verifyEmail)
+	m.admin("POST /admin/signups/{username}/{decision}", s.adminDecideSignUp)
 }
