@@ -209,12 +209,12 @@ func (s *accountArea) accountAddAppPassword(w http.ResponseWriter, r *http.Reque
 		return err
 	})
 	if err != nil {
-		s.accountCheckFailed(w, r, v, err, "err.app_password_taken")
+		s.accountCheckFailed(w, r, v, err, "apppass.err.app_password_taken")
 		return
 	}
 	s.log.Info("app password created", "request_id", reqID(r), "account_id", v.account.ID)
 	view := &accountView{page: s.newPage(r, v, "account.title"), NewAppPassword: secret, NewAppPasswordName: p.Name}
-	view.Notice = view.T("ok.app_password_created")
+	view.Notice = view.T("apppass.ok.app_password_created")
 	s.accountPageWith(w, r, v, view, http.StatusOK)
 }
 

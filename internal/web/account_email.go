@@ -11,9 +11,9 @@ import (
 // the account page and the administrators' page.
 func (p page) EmailState(a identity.Account) string {
 	if !a.EmailConfirmed() {
-		return p.T("email.state.none")
+		return p.T("account.email.state.none")
 	}
-	return p.T("email.state."+string(a.EmailConfirmedBy), a.EmailConfirmedAt.UTC().Format("2006-01-02"))
+	return p.T("account.email.state."+string(a.EmailConfirmedBy), a.EmailConfirmedAt.UTC().Format("2006-01-02"))
 }
 
 // errTooManyFailures refuses a password check while the account's login
@@ -47,7 +47,7 @@ func (s *Server) accountCheckFailed(w http.ResponseWriter, r *http.Request, v *v
 	case errors.Is(err, errTooManyFailures):
 		p.Errors, status = []string{p.T("err.rate_limited", int(s.opts.LoginWindow.Minutes()))}, http.StatusTooManyRequests
 	case errors.Is(err, errMailBudget):
-		p.Errors, status = []string{p.T("err.mail_budget")}, http.StatusTooManyRequests
+		p.Errors, status = []string{p.T("account.err.mail_budget")}, http.StatusTooManyRequests
 	case isBadCredentials(err):
 		p.Errors = []string{p.T("err.current_password")}
 	default:

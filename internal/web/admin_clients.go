@@ -34,7 +34,7 @@ func (s *clientsArea) mount(m *mounter) {
 	if s.opts.OIDC == nil {
 		return
 	}
-	m.entry(menuEntry{Order: 130, Path: "/admin/clients", Key: "nav.clients", Admin: true})
+	m.entry(menuEntry{Order: 130, Path: "/admin/clients", Key: "oidc.nav.clients", Admin: true})
 	admin := m.admin
 	admin("GET /admin/clients", s.adminClients)
 	admin("POST /admin/clients", s.adminCreateClient)
@@ -147,12 +147,12 @@ func (s *clientsArea) checkChoices(ctx context.Context, f clientForm) error {
 // the value refused (a URI, a scope) in quotes; showing it tells the admin
 // which of several lines to fix, which the per-field message cannot.
 func (s *clientsArea) explainClient(r *http.Request, p *page, err error) int {
-	status := s.explain(r, p, err, "err.client_taken")
+	status := s.explain(r, p, err, "clients.err.client_taken")
 	var inv *identity.InvalidError
 	if errors.As(err, &inv) {
 		if q, qerr := strconv.QuotedPrefix(inv.Reason); qerr == nil {
 			v, _ := strconv.Unquote(q)
-			p.Errors = append(p.Errors, p.T("err.client_value", v))
+			p.Errors = append(p.Errors, p.T("clients.err.client_value", v))
 		}
 	}
 	return status
@@ -178,7 +178,7 @@ func (s *clientsArea) adminClientsPage(w http.ResponseWriter, r *http.Request, v
 }
 
 func (s *clientsArea) adminClients(w http.ResponseWriter, r *http.Request, v *visit) {
-	view := &adminClientsView{page: s.newPage(r, v, "admin.clients.title"), Form: newClientForm()}
+	view := &adminClientsView{page: s.newPage(r, v, "clients.admin.clients.title"), Form: newClientForm()}
 	s.adminClientsPage(w, r, view, http.StatusOK)
 }
 
@@ -186,7 +186,7 @@ func (s *clientsArea) adminCreateClient(w http.ResponseWriter, r *http.Request, 
 	if !s.parseForm(w, r) {
 		return
 	}
-	view := &adminClientsView{page: s.newPage(r, v, "admin.clients.title"), Form: readClientForm(r)}
+	view := &adminClientsView{page: s.newPage(r, v, "clients.admin.clients.title"), Form: readClientForm(r)}
 	c, secret, err := s.createClient(r.Context(), view.Form)
 	if err != nil {
 		s.adminClientsPage(w, r, view, s.explainClient(r, &view.page, err))
@@ -195,8 +195,8 @@ func (s *clientsArea) adminCreateClient(w http.ResponseWriter, r *http.Request, 
 	s.log.Info("client created", "request_id", reqID(r), "by", v.account.ID, "client", c.ID)
 	// The secret exists only in this response: rendered here, never put in
 	// a redirect URL, where it would stay in history and logs.
-	cv := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: c, Secret: secret, Created: true, Form: formOfClient(c)}
-	cv.Notice = cv.T("ok.client_created")
+	cv := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: c, Secret: secret, Created: true, Form: formOfClient(c)}
+	cv.Notice = cv.T("clients.ok.client_created")
 	s.adminClientPage(w, r, cv, http.StatusCreated)
 }
 
@@ -244,7 +244,7 @@ func (s *clientsArea) loadClient(w http.ResponseWriter, r *http.Request) (openid
 	c, err := s.clients().Client(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "err.client_unknown")
+		s.errorPage(w, r, http.StatusNotFound, "clients.err.client_unknown")
 		return c, false
 	case err != nil:
 		s.dbError(w, r, err)
@@ -258,7 +258,7 @@ func (s *clientsArea) adminClient(w http.ResponseWriter, r *http.Request, v *vis
 	if !ok {
 		return
 	}
-	view := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: c, Form: formOfClient(c)}
+	view := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: c, Form: formOfClient(c)}
 	s.adminClientPage(w, r, view, http.StatusOK)
 }
 
@@ -279,7 +279,7 @@ func (s *clientsArea) adminUpdateClient(w http.ResponseWriter, r *http.Request, 
 		_, err = s.clients().UpdateClient(r.Context(), f.client())
 	}
 	if err != nil {
-		view := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: old, Form: f}
+		view := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: old, Form: f}
 		s.adminClientPage(w, r, view, s.explainClient(r, &view.page, err))
 		return
 	}
@@ -292,9 +292,9 @@ func (s *clientsArea) adminRotateSecret(w http.ResponseWriter, r *http.Request, 
 	if !ok {
 		return
 	}
-	view := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: c, Form: formOfClient(c)}
+	view := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: c, Form: formOfClient(c)}
 	if c.Public {
-		view.Errors = append(view.Errors, view.T("err.client_public"))
+		view.Errors = append(view.Errors, view.T("clients.err.client_public"))
 		s.adminClientPage(w, r, view, http.StatusConflict)
 		return
 	}
@@ -304,7 +304,7 @@ func (s *clientsArea) adminRotateSecret(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	s.log.Info("client secret rotated", "request_id", reqID(r), "by", v.account.ID, "client", c.ID)
-	view.Secret, view.Notice = secret, view.T("ok.secret_rotated")
+	view.Secret, view.Notice = secret, view.T("clients.ok.secret_rotated")
 	s.adminClientPage(w, r, view, http.StatusOK)
 }
 
@@ -313,7 +313,7 @@ func (s *clientsArea) adminDeleteClient(w http.ResponseWriter, r *http.Request, 
 	err := s.clients().DeleteClient(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "err.client_unknown")
+		s.errorPage(w, r, http.StatusNotFound, "clients.err.client_unknown")
 		return
 	case err != nil:
 		s.dbError(w, r, err)

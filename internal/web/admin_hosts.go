@@ -32,7 +32,7 @@ func (s *hostsArea) mount(m *mounter) {
 	if s.opts.Access == nil {
 		return
 	}
-	m.entry(menuEntry{Order: 140, Path: "/admin/hosts", Key: "nav.hosts", Admin: true})
+	m.entry(menuEntry{Order: 140, Path: "/admin/hosts", Key: "access.nav.hosts", Admin: true})
 	m.public("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)
 	m.member("POST /account/ssh-keys", s.accountAddKey)
 	m.member("POST /account/ssh-keys/{id}/delete", s.accountDeleteKey)
@@ -70,7 +70,7 @@ type adminHostsView struct {
 }
 
 func (s *hostsArea) hostsView(r *http.Request, v *visit) *adminHostsView {
-	return &adminHostsView{page: s.newPage(r, v, "admin.hosts.title")}
+	return &adminHostsView{page: s.newPage(r, v, "hosts.admin.hosts.title")}
 }
 
 func (s *hostsArea) adminHostsPage(w http.ResponseWriter, r *http.Request, view *adminHostsView, status int) {
@@ -105,22 +105,22 @@ func (s *hostsArea) adminCreateHost(w http.ResponseWriter, r *http.Request, v *v
 		err = s.checkHostGroup(ctx, view.Form.Group)
 	}
 	if err != nil {
-		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "err.host_taken"))
+		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "hosts.err.host_taken"))
 		return
 	}
 	token, err := s.opts.Access.AddHost(ctx, name)
 	if err != nil {
-		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "err.host_taken"))
+		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "hosts.err.host_taken"))
 		return
 	}
 	s.log.Info("host added", "request_id", reqID(r), "by", v.account.ID, "host", name)
 	view.New = &newHost{Name: name, Token: token, Server: s.publicBase(r)}
-	view.Notice = view.T("ok.host_created")
+	view.Notice = view.T("hosts.ok.host_created")
 	if g := view.Form.Group; g != "" {
 		if err := s.opts.Access.Grant(ctx, name, g, true); err != nil {
 			// The host exists now: its token must still be shown.
 			view.Errors = append(view.Errors, view.T("hosts.created_but"))
-			s.explainHost(r, &view.page, err, "err.host_already_granted")
+			s.explainHost(r, &view.page, err, "hosts.err.host_already_granted")
 		} else {
 			s.log.Info("host access granted", "request_id", reqID(r), "by", v.account.ID, "host", name, "group", g)
 		}
@@ -139,7 +139,7 @@ func (s *hostsArea) checkHostGroup(ctx context.Context, group string) error {
 		return err
 	}
 	if _, err := s.ids.Group(ctx, n); errors.Is(err, store.ErrNotFound) {
-		return &missingError{key: "err.host_no_group", name: n}
+		return &missingError{key: "hosts.err.host_no_group", name: n}
 	} else if err != nil {
 		return err
 	}
@@ -182,13 +182,13 @@ func (s *hostsArea) grantee(ctx context.Context, r *http.Request) (who string, g
 		case !errors.Is(err, store.ErrNotFound):
 			return "", false, err
 		case kind == kindAccount:
-			return "", false, &missingError{key: "err.host_no_account", name: who}
+			return "", false, &missingError{key: "hosts.err.host_no_account", name: who}
 		}
 	}
 	if _, err := s.ids.Group(ctx, who); errors.Is(err, store.ErrNotFound) {
-		key := "err.host_no_group"
+		key := "hosts.err.host_no_group"
 		if kind == "" {
-			key = "err.host_no_one"
+			key = "hosts.err.host_no_one"
 		}
 		return "", false, &missingError{key: key, name: who}
 	} else if err != nil {
@@ -217,7 +217,7 @@ func (s *hostsArea) adminHostDo(w http.ResponseWriter, r *http.Request, v *visit
 }
 
 func (s *hostsArea) adminHostGrant(w http.ResponseWriter, r *http.Request, v *visit) {
-	s.adminHostDo(w, r, v, "host_granted", "err.host_already_granted", func(host string) error {
+	s.adminHostDo(w, r, v, "host_granted", "hosts.err.host_already_granted", func(host string) error {
 		who, group, err := s.grantee(r.Context(), r)
 		if err != nil {
 			return err

@@ -48,7 +48,7 @@ func (s *invitationsArea) adminInvitationsPage(w http.ResponseWriter, r *http.Re
 }
 
 func (s *invitationsArea) adminInvitations(w http.ResponseWriter, r *http.Request, v *visit) {
-	view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title"), Form: invitationForm{Days: 7}}
+	view := &adminInvitationsView{page: s.newPage(r, v, "signup.admin.invitations.title"), Form: invitationForm{Days: 7}}
 	s.adminInvitationsPage(w, r, view, http.StatusOK)
 }
 
@@ -58,7 +58,7 @@ func (s *invitationsArea) adminCreateInvitation(w http.ResponseWriter, r *http.R
 	if !s.parseForm(w, r) {
 		return
 	}
-	view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title")}
+	view := &adminInvitationsView{page: s.newPage(r, v, "signup.admin.invitations.title")}
 	f := invitationForm{Note: formValue(r, "note"), Email: formValue(r, "email"), Groups: r.PostForm["group"]}
 	view.Form = f
 	days, err := strconv.Atoi(formValue(r, "days"))
@@ -83,7 +83,7 @@ func (s *invitationsArea) adminCreateInvitation(w http.ResponseWriter, r *http.R
 	}
 	s.log.Info("invitation created", "request_id", reqID(r), "by", v.account.ID, "groups", len(f.Groups), "mailed", f.Email != "")
 	view.Link, view.Form = s.letters.Link("/invite/"+token), invitationForm{Days: 7}
-	view.Notice = view.T("ok.invitation_created")
+	view.Notice = view.T("signup.ok.invitation_created")
 	if f.Email != "" {
 		// The invitation exists either way: if the mail cannot be queued,
 		// the link is still shown, to be passed on by hand.
@@ -100,7 +100,7 @@ func (s *invitationsArea) adminCreateInvitation(w http.ResponseWriter, r *http.R
 
 func (s *invitationsArea) adminRevokeInvitation(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err := s.ids.RevokeInvitation(r.Context(), r.PathValue("id")); err != nil {
-		view := &adminInvitationsView{page: s.newPage(r, v, "admin.invitations.title"), Form: invitationForm{Days: 7}}
+		view := &adminInvitationsView{page: s.newPage(r, v, "signup.admin.invitations.title"), Form: invitationForm{Days: 7}}
 		s.adminInvitationsPage(w, r, view, s.explain(r, &view.page, err, ""))
 		return
 	}
@@ -123,7 +123,7 @@ type invitationsStore interface {
 }
 
 func (s *invitationsArea) mount(m *mounter) {
-	m.entry(menuEntry{Order: 150, Path: "/admin/invitations", Key: "nav.invitations", Admin: true})
+	m.entry(menuEntry{Order: 150, Path: "/admin/invitations", Key: "signup.nav.invitations", Admin: true})
 	m.admin("GET /admin/invitations", s.adminInvitations)
 	m.admin("POST /admin/invitations", s.adminCreateInvitation)
 	m.admin("POST /admin/invitations/{id}/revoke", s.adminRevokeInvitation)

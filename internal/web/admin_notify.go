@@ -42,7 +42,7 @@ func (s *notifyArea) mount(m *mounter) {
 	if s.opts.Notify == nil {
 		return
 	}
-	m.entry(menuEntry{Order: 170, Path: "/admin/notify", Key: "nav.notify", Admin: true})
+	m.entry(menuEntry{Order: 170, Path: "/admin/notify", Key: "notify.nav.notify", Admin: true})
 	m.public("POST "+alertmanagerPath, s.alertmanager)
 	m.admin("GET /admin/notify", s.adminNotify)
 	m.admin("POST /admin/notify/channels/{name}/test", s.adminNotifyTest)
@@ -72,7 +72,7 @@ func (s *notifyArea) adminNotifyPage(w http.ResponseWriter, r *http.Request, vie
 }
 
 func (s *notifyArea) adminNotify(w http.ResponseWriter, r *http.Request, v *visit) {
-	s.adminNotifyPage(w, r, &adminNotifyView{page: s.newPage(r, v, "admin.notify.title")}, http.StatusOK)
+	s.adminNotifyPage(w, r, &adminNotifyView{page: s.newPage(r, v, "notify.admin.notify.title")}, http.StatusOK)
 }
 
 // adminNotifyTest sends a test message through one channel now and shows
@@ -82,7 +82,7 @@ func (s *notifyArea) adminNotifyTest(w http.ResponseWriter, r *http.Request, v *
 	if !s.parseForm(w, r) {
 		return
 	}
-	view := &adminNotifyView{page: s.newPage(r, v, "admin.notify.title")}
+	view := &adminNotifyView{page: s.newPage(r, v, "notify.admin.notify.title")}
 	name := r.PathValue("name")
 	d, err := s.opts.Notify.Test(r.Context(), name)
 	// The delivery is in the lists below, whatever became of it.
@@ -113,7 +113,7 @@ func (s *notifyArea) adminNotifyRetry(w http.ResponseWriter, r *http.Request, v 
 		err = fmt.Errorf("delivery %q: %w", r.PathValue("id"), store.ErrNotFound)
 	}
 	if err != nil {
-		view := &adminNotifyView{page: s.newPage(r, v, "admin.notify.title")}
+		view := &adminNotifyView{page: s.newPage(r, v, "notify.admin.notify.title")}
 		status := http.StatusConflict
 		if errors.Is(err, store.ErrNotFound) {
 			view.Errors = append(view.Errors, view.T("notify.err.not_retriable"))

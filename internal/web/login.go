@@ -102,7 +102,7 @@ func (s *signInArea) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if totp.Enabled {
 		s.allowNextTarget(w, r, v.Next)
-		v.Title = v.T("login.totp_title")
+		v.Title = v.T("oidc.login.totp_title")
 		v.Challenge = s.challenge(a.ID)
 		s.render(w, r, http.StatusOK, "login_totp", v)
 		return
@@ -147,12 +147,12 @@ func (s *signInArea) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	v := &loginView{page: s.newPage(r, nil, "login.totp_title"), Next: formValue(r, "next"), Challenge: r.PostFormValue("challenge")}
+	v := &loginView{page: s.newPage(r, nil, "oidc.login.totp_title"), Next: formValue(r, "next"), Challenge: r.PostFormValue("challenge")}
 	s.allowNextTarget(w, r, v.Next)
 	id, ok := s.checkChallenge(v.Challenge)
 	if !ok {
 		v.Title = v.T("login.title")
-		v.Errors = []string{v.T("login.challenge_expired")}
+		v.Errors = []string{v.T("oidc.login.challenge_expired")}
 		s.render(w, r, http.StatusUnauthorized, "login", v)
 		return
 	}
@@ -174,7 +174,7 @@ func (s *signInArea) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, identity.ErrBadCode):
 		s.failedByAccount.Fail(key)
 		s.log.Info("second factor failed", "request_id", reqID(r))
-		v.Errors = []string{v.T("login.totp_bad_code")}
+		v.Errors = []string{v.T("oidc.login.totp_bad_code")}
 		s.render(w, r, http.StatusUnauthorized, "login_totp", v)
 		return
 	case err != nil:

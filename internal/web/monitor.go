@@ -43,7 +43,7 @@ func (s *monitorArea) mount(mt *mounter) {
 	if m == nil {
 		return
 	}
-	mt.entry(menuEntry{Order: 190, Path: "/admin/monitor", Key: "nav.monitor", Admin: true})
+	mt.entry(menuEntry{Order: 190, Path: "/admin/monitor", Key: "monitor.nav.monitor", Admin: true})
 	mux, admin := mt, mt.admin
 	rate := m.PingRate
 	if rate < 1 {

@@ -51,7 +51,7 @@ func (s *oidcArea) mount(m *mounter) {
 	if s.opts.OIDC == nil {
 		return
 	}
-	m.entry(menuEntry{Order: 20, Path: "/account/apps", Key: "nav.apps"})
+	m.entry(menuEntry{Order: 20, Path: "/account/apps", Key: "oidc.nav.apps"})
 	s.opts.OIDC.Register(m.mux)
 	m.public("GET /authorize", s.authorize)
 	m.public("POST /authorize", s.authorize)
@@ -472,9 +472,9 @@ type appsView struct {
 
 // accountApps lists the applications the account signed in to.
 func (s *oidcArea) accountApps(w http.ResponseWriter, r *http.Request, v *visit) {
-	av := &appsView{page: s.newPage(r, v, "apps.title")}
+	av := &appsView{page: s.newPage(r, v, "oidc.apps.title")}
 	if r.URL.Query().Get("ok") == "revoked" {
-		av.Notice = av.T("apps.revoked")
+		av.Notice = av.T("oidc.apps.revoked")
 	}
 	apps, err := s.opts.OIDC.Store().Apps(r.Context(), v.account.ID)
 	if err != nil {

@@ -55,7 +55,7 @@ func (s *hostsArea) accountAddKey(w http.ResponseWriter, r *http.Request, v *vis
 		return err
 	})
 	if err != nil {
-		s.accountCheckFailed(w, r, v, err, "err.ssh_key_taken")
+		s.accountCheckFailed(w, r, v, err, "access.err.ssh_key_taken")
 		return
 	}
 	s.log.Info("ssh key added", "request_id", reqID(r), "account_id", v.account.ID, "fingerprint", k.Fingerprint)

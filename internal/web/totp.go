@@ -126,7 +126,7 @@ func (s *totpArea) totpConfirm(w http.ResponseWriter, r *http.Request, v *visit)
 		return
 	}
 	s.log.Info("second factor enabled", "request_id", reqID(r), "account_id", v.account.ID)
-	view.Notice = view.T("ok.totp_enabled")
+	view.Notice = view.T("totp.ok.totp_enabled")
 	view.Codes = codes
 	s.totpRender(w, r, v, view, http.StatusOK)
 }
@@ -177,7 +177,7 @@ func (s *totpArea) totpRegenerate(w http.ResponseWriter, r *http.Request, v *vis
 	}
 	s.log.Info("recovery codes replaced", "request_id", reqID(r), "account_id", v.account.ID)
 	view := &totpView{page: s.newPage(r, v, "totp.title"), Codes: codes}
-	view.Notice = view.T("ok.recovery_codes")
+	view.Notice = view.T("totp.ok.recovery_codes")
 	s.totpRender(w, r, v, view, http.StatusOK)
 }
 

@@ -25,7 +25,7 @@ func (s *transparencyArea) mount(m *mounter) {
 	if s.opts.Transparency == nil {
 		return
 	}
-	m.entry(menuEntry{Order: 180, Path: "/admin/inventory", Key: "nav.inventory", Admin: true})
+	m.entry(menuEntry{Order: 180, Path: "/admin/inventory", Key: "transparency.nav.inventory", Admin: true})
 	m.public("GET /transparency", s.transparencyPage)
 	m.public("GET /transparency/services.svg", s.transparencyGraph)
 	m.public("GET /.well-known/chatonsinfos/{file}", s.chatonsInfos)

@@ -99,7 +99,7 @@ func TestTransparencyPage(t *testing.T) {
 	for _, want := range []string{
 		"Chaton du coin", "Association", "pavonina", "Odroid H3", "10 W", "100 W", "29.0.1", "AGPL-3.0-or-later",
 		`href="https://github.com/nextcloud/server"`, "Backed up every day, copies kept 30 days, on alice (Toulouse), encrypted, in another place than the service.",
-		"Group admin", "Group sysadmins", "May log in to pica01", "2 people", "3 people", "1 people", "0 accounts, 0 active this month",
+		"Group admin", "Group sysadmins", "May log in to pica01", "2 people", "3 people", "1 person", "0 accounts, 0 active this month",
 		`src="/transparency/services.svg"`, "Page generated from the inventory on", "on invitation",
 	} {
 		if !strings.Contains(r.body, want) {
