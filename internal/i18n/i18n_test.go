@@ -147,12 +147,12 @@ func TestPlurals(t *testing.T) {
 	if got := c.T("en", "wait", 1); got != "Wait 1 minute." {
 		t.Errorf("T counts the first whole-number argument: %q", got)
 	}
-	real, err := Load()
+	cat, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for lang, want := range map[string]string{"en": "Wait 1 minute,", "fr": "Attendez 1 minute puis", "de": "Warte 1 Minute und", "nl": "Wacht 1 minuut en"} {
-		if got := real.T(lang, "err.rate_limited", 1); !strings.Contains(got, want) {
+		if got := cat.T(lang, "err.rate_limited", 1); !strings.Contains(got, want) {
 			t.Errorf("%s: %q lacks %q", lang, got, want)
 		}
 	}
