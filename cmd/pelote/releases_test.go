@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"pelote/internal/releases"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 func forgeServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
@@ -120,7 +120,7 @@ func TestReloadInventory(t *testing.T) {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discard() *slog.Logger { return testkit.Quiet }
 
 func loadConfigFile(file string) (config.Config, error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)

@@ -16,7 +16,8 @@ import (
 // StopAt (an application's callback, read by the test). Forms are posted
 // as a browser posts them on the same site.
 type Browser struct {
-	t testing.TB
+	// T is the test that a failure fails; a fuzz target sets its own.
+	T testing.TB
 	// Base prefixes paths that are not whole URLs.
 	Base   string
 	Client *http.Client
@@ -52,7 +53,7 @@ func NewBrowser(t testing.TB, base string, stopAt ...string) *Browser {
 			return nil
 		}
 	}
-	return &Browser{t: t, Base: base, Client: c}
+	return &Browser{T: t, Base: base, Client: c}
 }
 
 // URL resolves a path against Base.
@@ -65,15 +66,15 @@ func (b *Browser) URL(path string) string {
 
 // Do sends req and reads the answer.
 func (b *Browser) Do(req *http.Request) Page {
-	b.t.Helper()
+	b.T.Helper()
 	res, err := b.Client.Do(req)
 	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		b.T.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
-		b.t.Fatalf("%s %s: read: %v", req.Method, req.URL, err)
+		b.T.Fatalf("%s %s: read: %v", req.Method, req.URL, err)
 	}
 	b.Last = Page{Status: res.StatusCode, Body: string(body), URL: res.Request.URL.String(), Header: res.Header, Response: res}
 	return b.Last
@@ -81,10 +82,10 @@ func (b *Browser) Do(req *http.Request) Page {
 
 // Get asks for a page.
 func (b *Browser) Get(path string) Page {
-	b.t.Helper()
+	b.T.Helper()
 	req, err := http.NewRequest(http.MethodGet, b.URL(path), nil)
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	return b.Do(req)
 }
@@ -92,10 +93,10 @@ func (b *Browser) Get(path string) Page {
 // Post sends a form, with the headers a browser sends for a form of the
 // same site (Sec-Fetch-Site and Origin).
 func (b *Browser) Post(path string, form url.Values) Page {
-	b.t.Helper()
+	b.T.Helper()
 	req, err := http.NewRequest(http.MethodPost, b.URL(path), strings.NewReader(form.Encode()))
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")

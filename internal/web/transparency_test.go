@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +18,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/releases"
 	"pelote/internal/store"
+	"pelote/internal/testkit"
 	"pelote/internal/transparency"
 )
 
@@ -65,8 +64,8 @@ func transparencyEnv(t *testing.T) *env {
 		if err := db.Migrate(context.Background(), openid.Migrations(), access.Migrations(), releases.Migrations()); err != nil {
 			t.Fatal(err)
 		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+		log := testkit.Quiet
+		ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 		o.Access = access.NewStore(db)
 		w := releases.New(db, holder.Load, noNotify{}, log)
 		o.Releases = w
