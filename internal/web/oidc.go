@@ -321,24 +321,37 @@ func (s *oidcArea) showProfiles(w http.ResponseWriter, r *http.Request, v *visit
 	s.render(w, r, status, "oidc_profile", ov)
 }
 
-// oidcProfile takes the choice of a profile, or the name of a new one.
-func (s *oidcArea) oidcProfile(w http.ResponseWriter, r *http.Request) {
+// oidcStep is what a step posted during a sign-in (profile, consent)
+// needs: its form, the request it belongs to (bound to this browser) and
+// the person signed in; without a session, the person goes back to the
+// sign-in of the request.
+func (s *oidcArea) oidcStep(w http.ResponseWriter, r *http.Request) (*openid.AuthRequest, openid.Client, *visit, bool) {
 	if !s.parseForm(w, r) {
-		return
+		return nil, openid.Client{}, nil, false
 	}
 	a, c, ok := s.oidcRequest(w, r)
 	if !ok {
-		return
+		return nil, openid.Client{}, nil, false
 	}
 	v, err := s.currentVisit(r)
 	if err != nil || v == nil {
 		http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
+		return nil, openid.Client{}, nil, false
+	}
+	return a, c, v, true
+}
+
+// oidcProfile takes the choice of a profile, or the name of a new one.
+func (s *oidcArea) oidcProfile(w http.ResponseWriter, r *http.Request) {
+	a, c, v, ok := s.oidcStep(w, r)
+	if !ok {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), visitKey, v))
 	ctx := r.Context()
 	st := s.opts.OIDC.Store()
 	var chosen identity.Profile
+	var err error
 	if name := formValue(r, "new_profile"); name != "" {
 		chosen, err = s.ids.AddProfile(ctx, v.account.Username, c.Service, name, identity.ByAdmin(false))
 		if err == nil && chosen.State != identity.ProfileActive {
@@ -373,16 +386,8 @@ func (s *oidcArea) oidcProfile(w http.ResponseWriter, r *http.Request) {
 
 // oidcConsent records the person's answer to the consent page.
 func (s *oidcArea) oidcConsent(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	a, c, ok := s.oidcRequest(w, r)
+	a, c, v, ok := s.oidcStep(w, r)
 	if !ok {
-		return
-	}
-	v, err := s.currentVisit(r)
-	if err != nil || v == nil {
-		http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
 		return
 	}
 	if r.PostFormValue("decision") != "allow" {
