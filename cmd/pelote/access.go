@@ -18,73 +18,64 @@ import (
 
 func (c *cli) withAccess(f *flags, args []string, want int, names string, fn func(pos []string, a *access.Store, ids *identity.Store) error) error {
 	return c.with(f, args, want, names, func(pos []string, ids *identity.Store) error {
-		return fn(pos, access.NewStore(c.db), ids)
+		return fn(pos, c.app.access, ids)
 	})
 }
 
-func (c *cli) host(args []string) error {
-	if len(args) == 0 {
-		return usagef("host needs a verb: add, list, rm")
-	}
-	switch args[0] {
-	case "add":
-		f := c.flags("host add", false)
-		group := f.String("group", "", "a group whose members may reach the host")
-		return c.withAccess(f, args[1:], 1, "one host name", func(pos []string, a *access.Store, _ *identity.Store) error {
-			token, err := a.AddHost(c.ctx, pos[0])
-			if err != nil {
-				return err
+func (c *cli) hostAdd(args []string) error {
+	f := c.flags("host add", false)
+	group := f.String("group", "", "a group whose members may reach the host")
+	return c.withAccess(f, args, 1, "one host name", func(pos []string, a *access.Store, _ *identity.Store) error {
+		token, err := a.AddHost(c.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if *group != "" {
+			if err := a.Grant(c.ctx, pos[0], *group, true); err != nil {
+				return fmt.Errorf("host %s is added, but: %w", pos[0], err)
 			}
-			if *group != "" {
-				if err := a.Grant(c.ctx, pos[0], *group, true); err != nil {
-					return fmt.Errorf("host %s is added, but: %w", pos[0], err)
-				}
-			}
-			fmt.Fprintf(c.stderr, "host %s added; its token (shown once) goes in the host's AuthorizedKeysCommand:\n", strings.ToLower(pos[0]))
-			fmt.Fprintln(c.stdout, token)
-			return nil
-		})
-	case "list":
-		f := c.flags("host list", true)
-		return c.withAccess(f, args[1:], 0, "no argument", func(_ []string, a *access.Store, _ *identity.Store) error {
-			hosts, err := a.Hosts(c.ctx)
-			if err != nil {
-				return err
-			}
-			if *f.json {
-				return c.printJSON(hosts)
-			}
-			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "HOST\tMEMBERS\tGROUPS")
-			for _, h := range hosts {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, strings.Join(h.Members, ","), strings.Join(h.Groups, ","))
-			}
-			return tw.Flush()
-		})
-	case "rm":
-		f := c.flags("host rm", false)
-		return c.withAccess(f, args[1:], 1, "one host name", func(pos []string, a *access.Store, _ *identity.Store) error {
-			if err := a.RemoveHost(c.ctx, pos[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "host %s removed\n", pos[0])
-			return nil
-		})
-	}
-	return usagef("unknown verb host %q", args[0])
+		}
+		fmt.Fprintf(c.stderr, "host %s added; its token (shown once) goes in the host's AuthorizedKeysCommand:\n", strings.ToLower(pos[0]))
+		fmt.Fprintln(c.stdout, token)
+		return nil
+	})
 }
 
-func (c *cli) access(args []string) error {
-	if len(args) == 0 || (args[0] != "grant" && args[0] != "revoke" && args[0] != "list") {
-		return usagef("access needs a verb: grant, revoke, list")
-	}
-	if args[0] == "list" {
-		return c.host(append([]string{"list"}, args[1:]...))
-	}
-	grant := args[0] == "grant"
-	f := c.flags("access "+args[0], false)
+func (c *cli) hostList(args []string) error {
+	f := c.flags("host list", true)
+	return c.withAccess(f, args, 0, "no argument", func(_ []string, a *access.Store, _ *identity.Store) error {
+		hosts, err := a.Hosts(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(hosts)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "HOST\tMEMBERS\tGROUPS")
+		for _, h := range hosts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, strings.Join(h.Members, ","), strings.Join(h.Groups, ","))
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) hostRm(args []string) error {
+	f := c.flags("host rm", false)
+	return c.withAccess(f, args, 1, "one host name", func(pos []string, a *access.Store, _ *identity.Store) error {
+		if err := a.RemoveHost(c.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "host %s removed\n", pos[0])
+		return nil
+	})
+}
+
+// accessChange is `pelote access grant|revoke`.
+func (c *cli) accessChange(args []string, grant bool) error {
+	f := c.flags("access "+map[bool]string{true: "grant", false: "revoke"}[grant], false)
 	asGroup := f.Bool("group", false, "NAME is a group (by default an account, or a group when no account has that name)")
-	return c.withAccess(f, args[1:], 2, "ACCOUNT|GROUP HOST", func(pos []string, a *access.Store, ids *identity.Store) error {
+	return c.withAccess(f, args, 2, "ACCOUNT|GROUP HOST", func(pos []string, a *access.Store, ids *identity.Store) error {
 		group := *asGroup
 		if !group {
 			_, err := ids.Account(c.ctx, pos[0])

@@ -21,18 +21,6 @@ import (
 )
 
 // check is `pelote check list|run`.
-func (c *cli) check(args []string) error {
-	if len(args) == 0 {
-		return usagef("check takes list or run NAME")
-	}
-	switch args[0] {
-	case "list":
-		return c.checkList(args[1:])
-	case "run":
-		return c.checkRun(args[1:])
-	}
-	return usagef("unknown check command %q", args[0])
-}
 
 type checkJSON struct {
 	Name      string    `json:"name"`
@@ -162,12 +150,9 @@ func (c *cli) checkRun(args []string) error {
 }
 
 // heartbeatCmd is `pelote heartbeat list`.
-func (c *cli) heartbeatCmd(args []string) error {
-	if len(args) == 0 || args[0] != "list" {
-		return usagef("heartbeat takes list")
-	}
+func (c *cli) heartbeatList(args []string) error {
 	f := c.flags("heartbeat list", true)
-	if _, err := f.parse(args[1:], 0, "no argument"); err != nil {
+	if _, err := f.parse(args, 0, "no argument"); err != nil {
 		return err
 	}
 	cfg, db, _, err := c.open(f)

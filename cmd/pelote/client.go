@@ -7,8 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"pelote/internal/config"
-	"pelote/internal/identity"
 	"pelote/internal/openid"
 )
 
@@ -32,54 +30,34 @@ func (c *cli) withOpenID(f *flags, args []string, want int, names string, fn fun
 	if err != nil {
 		return err
 	}
-	cfg, db, ids, err := c.open(f)
+	_, db, _, err := c.open(f)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st := openid.NewStore(db, ids, c.keys, c.logger(cfg.LogLevel))
-	st.Life = lifetimes(cfg)
-	return fn(pos, st)
+	return fn(pos, c.app.oidc)
 }
 
-// lifetimes turns the configuration into the store's lifetimes.
-func lifetimes(cfg config.Config) openid.Lifetimes {
-	o := cfg.OIDC
-	return openid.Lifetimes{Code: time.Duration(o.CodeLifetime), IDToken: time.Duration(o.IDTokenLifetime),
-		AccessToken: time.Duration(o.AccessTokenLifetime), Refresh: time.Duration(o.RefreshTokenLifetime), KeyRotation: time.Duration(o.KeyRotation)}
+func (c *cli) clientRm(args []string) error {
+	f := c.flags("client rm", false)
+	return c.withOpenID(f, args, 1, "one client id", func(pos []string, st *openid.Store) error {
+		if err := st.DeleteClient(c.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "client %s removed, with its grants and tokens\n", pos[0])
+		return nil
+	})
 }
 
-func (c *cli) client(args []string) error {
-	if len(args) == 0 {
-		return usagef("client needs a verb: add, set, list, show, rm, rotate-secret")
-	}
-	switch args[0] {
-	case "add", "set":
-		return c.clientSave(args[1:], args[0] == "add")
-	case "list":
-		return c.clientList(args[1:])
-	case "show":
-		return c.clientShow(args[1:])
-	case "rm":
-		f := c.flags("client rm", false)
-		return c.withOpenID(f, args[1:], 1, "one client id", func(pos []string, st *openid.Store) error {
-			if err := st.DeleteClient(c.ctx, pos[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "client %s removed, with its grants and tokens\n", pos[0])
-			return nil
-		})
-	case "rotate-secret":
-		f := c.flags("client rotate-secret", true)
-		return c.withOpenID(f, args[1:], 1, "one client id", func(pos []string, st *openid.Store) error {
-			secret, err := st.RotateSecret(c.ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			return c.printSecret(*f.json, pos[0], secret)
-		})
-	}
-	return usagef("unknown verb client %q", args[0])
+func (c *cli) clientRotateSecret(args []string) error {
+	f := c.flags("client rotate-secret", true)
+	return c.withOpenID(f, args, 1, "one client id", func(pos []string, st *openid.Store) error {
+		secret, err := st.RotateSecret(c.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return c.printSecret(*f.json, pos[0], secret)
+	})
 }
 
 type clientJSON struct {
@@ -134,22 +112,13 @@ func (c *cli) clientSave(args []string, create bool) error {
 		cl := openid.Client{ID: pos[0], Service: *service, Public: *public, RedirectURIs: redirects, PostLogoutURIs: postLogout,
 			BackchannelLogoutURI: *backchannel, GrantTypes: grants, ExtraScopes: scopes, SigningAlg: *alg,
 			AccessTokenType: *tokenType, RequirePKCE: *pkce, FirstParty: *firstParty, Groups: groups}
-		if cl.Service == "" {
-			cl.Service = strings.ToLower(pos[0])
-		}
 		if *machine {
 			cl.GrantTypes = []string{openid.GrantClientCredentials}
 		}
 		if !create {
 			return c.clientUpdate(st, cl, f)
 		}
-		if _, err := st.IDs().Service(c.ctx, cl.Service); err != nil && *service == "" {
-			// The client's own service, with the default quota, when none was named.
-			if _, err := st.IDs().CreateService(c.ctx, identity.Service{Name: cl.Service, ProfileQuota: 1, ExtraProfiles: identity.RefuseExtra}); err != nil {
-				return err
-			}
-		}
-		cl, secret, err := st.CreateClient(c.ctx, cl)
+		cl, secret, err := st.CreateClientWithService(c.ctx, cl)
 		if err != nil {
 			return err
 		}
@@ -264,40 +233,35 @@ func (c *cli) clientShow(args []string) error {
 	})
 }
 
-func (c *cli) oidc(args []string) error {
-	if len(args) == 0 {
-		return usagef("oidc needs a verb: keys, rotate-keys")
-	}
-	switch args[0] {
-	case "keys":
-		f := c.flags("oidc keys", true)
-		return c.withOpenID(f, args[1:], 0, "no argument", func(_ []string, st *openid.Store) error {
-			if err := st.MaintainKeys(c.ctx); err != nil {
-				return err
-			}
-			keys, err := st.Keys(c.ctx)
-			if err != nil {
-				return err
-			}
-			if *f.json {
-				return c.printJSON(keys)
-			}
-			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KID\tALG\tSIGNS FROM\tRETIRES\tUNPUBLISHED")
-			for _, k := range keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Alg, k.ActiveFrom.Format(time.RFC3339), k.RetireAt.Format(time.RFC3339), k.ExpiresAt.Format(time.RFC3339))
-			}
-			return tw.Flush()
-		})
-	case "rotate-keys":
-		f := c.flags("oidc rotate-keys", false)
-		return c.withOpenID(f, args[1:], 0, "no argument", func(_ []string, st *openid.Store) error {
-			if err := st.RotateKeys(c.ctx); err != nil {
-				return err
-			}
-			fmt.Fprintln(c.stdout, "new signing keys active; the old ones stay published until the tokens they signed expire")
-			return nil
-		})
-	}
-	return usagef("unknown verb oidc %q", args[0])
+func (c *cli) oidcKeys(args []string) error {
+	f := c.flags("oidc keys", true)
+	return c.withOpenID(f, args, 0, "no argument", func(_ []string, st *openid.Store) error {
+		if err := st.MaintainKeys(c.ctx); err != nil {
+			return err
+		}
+		keys, err := st.Keys(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(keys)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KID\tALG\tSIGNS FROM\tRETIRES\tUNPUBLISHED")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Alg, k.ActiveFrom.Format(time.RFC3339), k.RetireAt.Format(time.RFC3339), k.ExpiresAt.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	})
+}
+
+func (c *cli) oidcRotateKeys(args []string) error {
+	f := c.flags("oidc rotate-keys", false)
+	return c.withOpenID(f, args, 0, "no argument", func(_ []string, st *openid.Store) error {
+		if err := st.RotateKeys(c.ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, "new signing keys active; the old ones stay published until the tokens they signed expire")
+		return nil
+	})
 }

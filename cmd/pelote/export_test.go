@@ -38,6 +38,6 @@ func TestExportChatonsInfos(t *testing.T) {
 	if !strings.Contains(string(org), "subs.cloud = https://chaton.example/ci/cloud.properties") {
 		t.Fatalf("organization:\n%s", org)
 	}
-	p.fails(exitUsage, "export needs a format", "", "export", "csv")
+	p.fails(exitUsage, `unknown verb export "csv"`, "", "export", "csv")
 	p.fails(exitFail, "no organization.name", "", "export", "chatonsinfos", out)
 }

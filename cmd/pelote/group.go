@@ -8,30 +8,6 @@ import (
 	"pelote/internal/identity"
 )
 
-func (c *cli) group(args []string) error {
-	if len(args) == 0 {
-		return usagef("group needs a verb: add, set, list, show, rm, member")
-	}
-	switch args[0] {
-	case "add":
-		return c.groupAdd(args[1:])
-	case "set":
-		return c.groupSet(args[1:])
-	case "list":
-		return c.groupList(args[1:])
-	case "show":
-		return c.groupShow(args[1:])
-	case "rm":
-		return c.groupRemove(args[1:])
-	case "member":
-		if len(args) < 2 || (args[1] != "add" && args[1] != "rm") {
-			return usagef("group member needs add or rm")
-		}
-		return c.groupMember(args[2:], args[1] == "add")
-	}
-	return usagef("unknown verb group %q", args[0])
-}
-
 func (c *cli) groupAdd(args []string) error {
 	f := c.flags("group add", true)
 	desc := f.String("description", "", "what the group is for")

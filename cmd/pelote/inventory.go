@@ -6,12 +6,9 @@ import (
 	"pelote/internal/inventory"
 )
 
-func (c *cli) inventoryCmd(args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return usagef("inventory needs a verb: check")
-	}
+func (c *cli) inventoryCheck(args []string) error {
 	f := c.flags("inventory check", true)
-	if _, err := f.parse(args[1:], 0, "no argument"); err != nil {
+	if _, err := f.parse(args, 0, "no argument"); err != nil {
 		return err
 	}
 	// The configuration's validation reads the inventory: every problem,

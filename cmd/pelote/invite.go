@@ -12,26 +12,15 @@ import (
 
 // inviteCmd is `pelote invite create|list|revoke`: single-use sign-up
 // links.
-func (c *cli) inviteCmd(args []string) error {
-	if len(args) == 0 {
-		return usagef("invite needs a verb: create, list, revoke")
-	}
-	switch args[0] {
-	case "create":
-		return c.inviteCreate(args[1:])
-	case "list":
-		return c.inviteList(args[1:])
-	case "revoke":
-		f := c.flags("invite revoke", false)
-		return c.with(f, args[1:], 1, "one invitation id (from invite list)", func(pos []string, ids *identity.Store) error {
-			if err := ids.RevokeInvitation(c.ctx, pos[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "revoked invitation %s\n", pos[0])
-			return nil
-		})
-	}
-	return usagef("unknown verb invite %q", args[0])
+func (c *cli) inviteRevoke(args []string) error {
+	f := c.flags("invite revoke", false)
+	return c.with(f, args, 1, "one invitation id (from invite list)", func(pos []string, ids *identity.Store) error {
+		if err := ids.RevokeInvitation(c.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "revoked invitation %s\n", pos[0])
+		return nil
+	})
 }
 
 func (c *cli) inviteList(args []string) error {

@@ -16,26 +16,15 @@ import (
 	"pelote/internal/store"
 )
 
-func (c *cli) ldap(args []string) error {
-	if len(args) < 2 || args[0] != "bind-user" {
-		return usagef("ldap needs bind-user add, list or rm")
-	}
-	switch args[1] {
-	case "add":
-		return c.bindUserAdd(args[2:])
-	case "list":
-		return c.bindUserList(args[2:])
-	case "rm":
-		f := c.flags("ldap bind-user rm", false)
-		return c.withBindUsers(f, args[2:], 1, "one name", func(pos []string, b *ldap.BindUsers) error {
-			if err := b.Remove(c.ctx, pos[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "service account %s removed\n", pos[0])
-			return nil
-		})
-	}
-	return usagef("unknown verb ldap bind-user %q", args[1])
+func (c *cli) bindUserRemove(args []string) error {
+	f := c.flags("ldap bind-user rm", false)
+	return c.withBindUsers(f, args, 1, "one name", func(pos []string, b *ldap.BindUsers) error {
+		if err := b.Remove(c.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "service account %s removed\n", pos[0])
+		return nil
+	})
 }
 
 func (c *cli) withBindUsers(f *flags, args []string, want int, names string, fn func(pos []string, b *ldap.BindUsers) error) error {
@@ -64,10 +53,13 @@ func (c *cli) bindUserAdd(args []string) error {
 		return err
 	}
 	defer db.Close()
+	t, err := ldap.NewTree(cfg.LDAP.BaseDN)
+	if err != nil {
+		return err
+	}
 	if err := ldap.NewBindUsers(db, ids.Hasher()).Add(c.ctx, pos[0], pw, *desc); err != nil {
 		return err
 	}
-	t, _ := ldap.NewTree(cfg.LDAP.BaseDN) // validated by config
 	fmt.Fprintf(c.stdout, "service account created: bind as uid=%s,ou=services,%s\n", pos[0], t.Base)
 	return nil
 }

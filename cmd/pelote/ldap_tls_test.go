@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"pelote/internal/testkit"
 )
 
 // TestLDAPRequireTLS: with ldap.require_tls, serve refuses a password
@@ -13,7 +15,7 @@ func TestLDAPRequireTLS(t *testing.T) {
 	p := newPelote(t)
 	p.ok("a long service password\n", "ldap", "bind-user", "add", "nextcloud", "--password-stdin")
 	dir := t.TempDir()
-	certFile, keyFile, _ := selfSigned(t, dir)
+	certFile, keyFile := testkit.NewCA(t).LeafFiles(t, dir)
 	addr := freePort(t)
 	env := append(os.Environ(), "PELOTE_DATA="+p.data, "PELOTE_DATABASE="+p.dsn, fastHash[0], "PELOTE_LDAP_LISTEN="+addr,
 		"PELOTE_TLS_CERT="+certFile, "PELOTE_TLS_KEY="+keyFile, "PELOTE_LDAP_REQUIRE_TLS=true")

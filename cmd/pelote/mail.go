@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/mail"
 	"time"
@@ -9,8 +8,6 @@ import (
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	pmail "pelote/internal/mail"
-	"pelote/internal/queue"
-	"pelote/internal/store"
 )
 
 func mailConfig(cfg config.Config) pmail.Config {
@@ -20,13 +17,10 @@ func mailConfig(cfg config.Config) pmail.Config {
 
 // mailCmd is `pelote mail test ADDRESS`: one message, sent now, so that an
 // operator sees at once whether the SMTP settings work.
-func (c *cli) mailCmd(args []string) error {
-	if len(args) == 0 || args[0] != "test" {
-		return usagef("mail needs a verb: test")
-	}
+func (c *cli) mailTest(args []string) error {
 	f := c.flags("mail test", false)
 	lang := f.String("lang", "en", "language of the message (en, fr, de, nl)")
-	pos, err := f.parse(args[1:], 1, "one address")
+	pos, err := f.parse(args, 1, "one address")
 	if err != nil {
 		return err
 	}
@@ -53,20 +47,5 @@ func (c *cli) mailCmd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "test message sent to %s through %s\n", pos[0], cfg.Mail.Host)
-	return nil
-}
-
-// queuedMail hands web's messages to the durable queue, where serve's
-// worker sends them.
-type queuedMail struct {
-	q  *queue.Queue
-	db *store.DB
-}
-
-func (m queuedMail) Send(ctx context.Context, to, subject, text string) error {
-	if err := pmail.Queue(ctx, m.q, m.db, pmail.Message{To: to, Subject: subject, Text: text}); err != nil {
-		return err
-	}
-	m.q.Wake()
 	return nil
 }

@@ -64,53 +64,50 @@ func activeMembers(ids *identity.Store) notify.Members {
 
 // notifyCmd is `pelote notify list|test|retry`: the operators' page of
 // notifications, from the shell.
-func (c *cli) notifyCmd(args []string) error {
-	if len(args) == 0 {
-		return usagef("notify needs a verb: list, test, retry")
-	}
-	switch args[0] {
-	case "list":
-		f := c.flags("notify list", true)
-		return c.withNotifier(f, args[1:], 0, "no argument", func(_ []string, n *notify.Notifier) error {
-			o, err := n.Overview(c.ctx)
-			if err != nil {
-				return err
-			}
-			if *f.json {
-				return c.printJSON(o)
-			}
-			return c.printOverview(o)
-		})
-	case "test":
-		f := c.flags("notify test", false)
-		return c.withNotifier(f, args[1:], 1, "one channel name", func(pos []string, n *notify.Notifier) error {
-			d, err := n.Test(c.ctx, pos[0])
-			if errors.Is(err, notify.ErrNoChannel) {
-				return fmt.Errorf("no channel is named %q (see the notify section of the configuration)", pos[0])
-			}
-			if err != nil {
-				return fmt.Errorf("the test message could not be delivered through %s: %s", pos[0], d.LastError)
-			}
-			fmt.Fprintf(c.stdout, "test message delivered through %s (delivery %d)\n", pos[0], d.ID)
-			return nil
-		})
-	case "retry":
-		f := c.flags("notify retry", false)
-		return c.withNotifier(f, args[1:], 1, "one delivery id", func(pos []string, n *notify.Notifier) error {
-			id, err := strconv.ParseInt(pos[0], 10, 64)
-			if err != nil || id < 1 {
-				return usagef("%q is not a delivery id (see pelote notify list)", pos[0])
-			}
-			if err := n.Retry(c.ctx, id); errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("delivery %d is neither failed nor waiting: it is being sent, was delivered, or does not exist", id)
-			} else if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "delivery %d is back in line; the workers of pelote serve send it\n", id)
-			return nil
-		})
-	}
-	return usagef("unknown verb notify %q", args[0])
+func (c *cli) notifyList(args []string) error {
+	f := c.flags("notify list", true)
+	return c.withNotifier(f, args, 0, "no argument", func(_ []string, n *notify.Notifier) error {
+		o, err := n.Overview(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return c.printJSON(o)
+		}
+		return c.printOverview(o)
+	})
+}
+
+func (c *cli) notifyTest(args []string) error {
+	f := c.flags("notify test", false)
+	return c.withNotifier(f, args, 1, "one channel name", func(pos []string, n *notify.Notifier) error {
+		d, err := n.Test(c.ctx, pos[0])
+		if errors.Is(err, notify.ErrNoChannel) {
+			return fmt.Errorf("no channel is named %q (see the notify section of the configuration)", pos[0])
+		}
+		if err != nil {
+			return fmt.Errorf("the test message could not be delivered through %s: %s", pos[0], d.LastError)
+		}
+		fmt.Fprintf(c.stdout, "test message delivered through %s (delivery %d)\n", pos[0], d.ID)
+		return nil
+	})
+}
+
+func (c *cli) notifyRetry(args []string) error {
+	f := c.flags("notify retry", false)
+	return c.withNotifier(f, args, 1, "one delivery id", func(pos []string, n *notify.Notifier) error {
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil || id < 1 {
+			return usagef("%q is not a delivery id (see pelote notify list)", pos[0])
+		}
+		if err := n.Retry(c.ctx, id); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("delivery %d is neither failed nor waiting: it is being sent, was delivered, or does not exist", id)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "delivery %d is back in line; the workers of pelote serve send it\n", id)
+		return nil
+	})
 }
 
 // withNotifier is with, for the notify verbs: the configuration's channels
@@ -125,7 +122,7 @@ func (c *cli) withNotifier(f *flags, args []string, want int, names string, fn f
 		return err
 	}
 	defer db.Close()
-	n, err := newNotifier(cfg, db, ids, c.logger(cfg.LogLevel))
+	n, err := newNotifier(cfg, db, ids, c.app.log)
 	if err != nil {
 		return err
 	}

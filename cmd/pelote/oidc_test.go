@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // oidcWorld is a running Pelote with a member, her profiles and TOTP, and
@@ -150,64 +150,35 @@ func (w *oidcWorld) addClient(id string, extra ...string) string {
 type browser struct {
 	t    *testing.T
 	w    *oidcWorld
-	c    *http.Client
+	kb   *testkit.Browser
 	page string // the last page's body
 	// nextCode shifts the TOTP codes signIn types, past a used step.
 	nextCode time.Duration
 }
 
 func (w *oidcWorld) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	b := &browser{t: w.t, w: w}
-	b.c = &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), w.rp) {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	return b
+	return &browser{t: w.t, w: w, kb: testkit.NewBrowser(w.t, w.issuer, w.rp)}
 }
 
 // do sends a request and returns the final response; a redirect to the RP
 // is returned as is, for the test to read its query.
 func (b *browser) do(method, u string, form url.Values) *http.Response {
 	b.t.Helper()
-	if !strings.HasPrefix(u, "http") {
-		u = b.w.issuer + u
+	var p testkit.Page
+	switch {
+	case method == http.MethodPost:
+		p = b.kb.Post(u, form)
+	case method == http.MethodGet && form == nil:
+		p = b.kb.Get(u)
+	default:
+		b.t.Fatalf("browser: %s with a form", method)
 	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, u, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", b.w.issuer)
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, u, err)
-	}
-	data, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	b.page = string(data)
-	return res
+	b.page = p.Body
+	return p.Response
 }
-
-var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
 
 // hidden returns the hidden fields of the last page.
-func (b *browser) hidden() url.Values {
-	v := url.Values{}
-	for _, m := range hiddenRE.FindAllStringSubmatch(b.page, -1) {
-		v.Set(m[1], htmlUnescape(m[2]))
-	}
-	return v
-}
-
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#39;", "'", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&quot;", `"`).Replace(s)
-}
+func (b *browser) hidden() url.Values { return b.kb.Hidden() }
 
 // expectPage checks the last answer was a page containing want.
 func (b *browser) expectPage(res *http.Response, status int, want string) {

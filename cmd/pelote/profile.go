@@ -8,19 +8,6 @@ import (
 	"pelote/internal/identity"
 )
 
-func (c *cli) service(args []string) error {
-	if len(args) == 0 {
-		return usagef("service needs a verb: add, set, list")
-	}
-	switch args[0] {
-	case "add", "set":
-		return c.serviceSave(args[1:], args[0] == "add")
-	case "list":
-		return c.serviceList(args[1:])
-	}
-	return usagef("unknown verb service %q", args[0])
-}
-
 func (c *cli) serviceList(args []string) error {
 	f := c.flags("service list", true)
 	return c.with(f, args, 0, "no argument", func(_ []string, ids *identity.Store) error {
@@ -62,21 +49,6 @@ func (c *cli) serviceSave(args []string, create bool) error {
 		fmt.Fprintf(c.stdout, "service %s: quota %d, past quota %s\n", pos[0], *quota, *extra)
 		return nil
 	})
-}
-
-func (c *cli) profile(args []string) error {
-	if len(args) == 0 {
-		return usagef("profile needs a verb: add, list, approve, reject")
-	}
-	switch args[0] {
-	case "add":
-		return c.profileAdd(args[1:])
-	case "list":
-		return c.profileList(args[1:])
-	case "approve", "reject":
-		return c.profileDecide(args[1:], args[0])
-	}
-	return usagef("unknown verb profile %q", args[0])
 }
 
 func (c *cli) profileAdd(args []string) error {

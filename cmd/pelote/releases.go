@@ -10,7 +10,6 @@ import (
 
 	"pelote/internal/config"
 	"pelote/internal/i18n"
-	"pelote/internal/identity"
 	"pelote/internal/inventory"
 	"pelote/internal/notify"
 	"pelote/internal/releases"
@@ -37,16 +36,9 @@ func newWatcher(cfg config.Config, db *store.DB, holder *inventory.Holder, n not
 	return w, nil
 }
 
-func (c *cli) releasesCmd(args []string) error {
-	if len(args) == 0 {
-		return usagef("releases needs a verb: list, poll")
-	}
-	verb := args[0]
-	if verb != "list" && verb != "poll" {
-		return usagef("releases needs a verb: list, poll")
-	}
+func (c *cli) releasesCmd(args []string, verb string) error {
 	f := c.flags("releases "+verb, true)
-	return c.withConfig(f, args[1:], func(cfg config.Config) error {
+	return c.withConfig(f, args, func(cfg config.Config) error {
 		inv, err := cfg.LoadInventory()
 		if err != nil {
 			return err
@@ -55,9 +47,9 @@ func (c *cli) releasesCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		log := c.logger(cfg.LogLevel)
+		log := c.app.log
 		// New versions found here wait in the outbox for serve's workers.
-		n, err := newNotifier(cfg, c.db, identity.NewStore(c.db, identity.NewHasher(cfg.Argon2())), log)
+		n, err := newNotifier(cfg, c.db, c.app.ids, log)
 		if err != nil {
 			return err
 		}

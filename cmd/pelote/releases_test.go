@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"pelote/internal/releases"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 func forgeServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
@@ -76,7 +76,7 @@ func TestReleasesVerbs(t *testing.T) {
 	if !strings.Contains(table, "OUTDATED (security)") || !strings.Contains(table, "not watched") {
 		t.Fatalf("table:\n%s", table)
 	}
-	p.fails(exitUsage, "releases needs a verb", "", "releases", "frob")
+	p.fails(exitUsage, `unknown verb releases "frob"`, "", "releases", "frob")
 }
 
 // TestReloadInventory: a reload applies a valid inventory, tokens and
@@ -120,11 +120,11 @@ func TestReloadInventory(t *testing.T) {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discard() *slog.Logger { return testkit.Quiet }
 
 func loadConfigFile(file string) (config.Config, error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	f := config.BindFlags(fs, true)
+	f := config.BindFlags(fs, config.AllKeys()...)
 	if err := fs.Parse([]string{"--config", file}); err != nil {
 		return config.Config{}, err
 	}

@@ -9,13 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
-	"pelote/internal/access"
 	"pelote/internal/config"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
@@ -23,7 +20,6 @@ import (
 	pmail "pelote/internal/mail"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
-	"pelote/internal/queue"
 	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 	"pelote/internal/web"
@@ -39,38 +35,29 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	defer db.Close()
-	log := c.logger(cfg.LogLevel)
+	a := c.app
+	log := a.log
 	log.Info("database ready", "database", db.String())
 
 	cat, err := i18n.Load()
 	if err != nil {
 		return err
 	}
-	publicURL, _ := url.Parse(cfg.URL) // validated by config
-	var proxies []netip.Prefix
-	for _, p := range cfg.TrustedProxies {
-		pr, _ := config.ParsePrefix(p) // validated by config
-		proxies = append(proxies, pr)
-	}
 	// Nodes sharing PostgreSQL count failures and rates together.
 	limits := ratelimit.New(db, log)
-	st := openid.NewStore(db, ids, c.keys, log)
+	st, jobs := a.oidc, a.jobs
 	st.Limits = limits
-	st.Life = lifetimes(cfg)
-	st.Issuer = strings.TrimRight(cfg.URL, "/")
-	jobs := queue.New(db, log)
-	st.Queue = jobs
+	// Logouts that sessions ending here queue are delivered by this
+	// node's worker, woken at once.
 	jobs.Handle(openid.LogoutJob, openid.LogoutPolicy, st.DeliverLogout)
-	ids.SessionsEnded = st.SessionsEnded // with this worker, woken at once
-	ids.PasswordChanged = st.RevokeAccountGrants
-	var mailer web.Mailer
+	var mailer pmail.Mailer
 	if cfg.Mail.Host != "" {
 		sender, err := pmail.NewSender(mailConfig(cfg))
 		if err != nil {
 			return err
 		}
 		jobs.Handle(pmail.Job, pmail.Policy, sender.Deliver)
-		mailer = queuedMail{q: jobs, db: db}
+		mailer = pmail.NewOutbox(jobs, db)
 	}
 	// Every node makes sure keys exist before it signs anything; rotation
 	// itself runs with the hourly upkeep.
@@ -100,7 +87,7 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	holder := inventory.NewHolder(inv)
-	accessStore := access.NewStore(db)
+	accessStore := a.access
 	watcher, err := newWatcher(cfg, db, holder, notifier, cat, log)
 	if err != nil {
 		return err
@@ -121,7 +108,7 @@ func (c *cli) serve(args []string) error {
 	reload.OnReload("checks", sup.prepare)
 	reload.OnOutcome(sup.showReload)
 	srv, err := web.New(web.Options{
-		PublicURL: publicURL, TrustedProxies: proxies,
+		PublicURL: cfg.PublicURL(), TrustedProxies: cfg.Proxies(),
 		LoginPerAccount: cfg.Login.PerAccount, LoginPerAddress: cfg.Login.PerAddress, LoginWindow: time.Duration(cfg.Login.Window),
 		Version: buildVersion(), OIDC: provider, ChallengeKey: c.keys.Key("login challenge"), Access: accessStore,
 		Forward: forwardAuth(cfg), Mailer: mailer,
@@ -215,10 +202,8 @@ func (c *cli) announceSetup(ids *identity.Store, base string) error {
 	return nil
 }
 
-func (c *cli) logger(level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by config
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: l}))
+func (c *cli) logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // maintain runs the hourly upkeep on one node only, the node holding the

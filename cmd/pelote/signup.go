@@ -8,24 +8,11 @@ import (
 
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
-	"pelote/internal/queue"
-	"pelote/internal/web"
+	pmail "pelote/internal/mail"
 )
 
 // signUpCmd is `pelote signup list|approve|refuse`: the moderators' queue
 // of registration.mode moderated, from the shell.
-func (c *cli) signUpCmd(args []string) error {
-	if len(args) == 0 {
-		return usagef("signup needs a verb: list, approve, refuse")
-	}
-	switch args[0] {
-	case "list":
-		return c.signUpList(args[1:])
-	case "approve", "refuse":
-		return c.signUpDecide(args[0], args[1:])
-	}
-	return usagef("unknown verb signup %q", args[0])
-}
 
 func (c *cli) signUpList(args []string) error {
 	f := c.flags("signup list", true)
@@ -53,8 +40,8 @@ func (c *cli) signUpList(args []string) error {
 
 // signUpDecide approves or refuses; with mail configured, the message to
 // the person waits in the queue for serve's worker.
-func (c *cli) signUpDecide(decision string, args []string) error {
-	f := c.flags("signup "+decision, false)
+func (c *cli) signUpDecide(dec string, args []string) error {
+	f := c.flags("signup "+dec, false)
 	message := f.String("message", "", "a word to the person, sent with the decision")
 	pos, err := f.parse(args, 1, "one username")
 	if err != nil {
@@ -69,18 +56,21 @@ func (c *cli) signUpDecide(decision string, args []string) error {
 	if err != nil {
 		return err
 	}
-	var mailer web.Mailer
-	if cfg.Mail.Host != "" {
-		mailer = queuedMail{q: queue.New(db, c.logger(cfg.LogLevel)), db: db}
-	}
-	link := func(path string) string { return strings.TrimRight(cfg.URL, "/") + path }
-	d, err := web.DecideSignUp(c.ctx, ids, cat, mailer, link, pos[0], decision, *message, i18n.Fallback)
+	decision, err := identity.ParseDecision(dec)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s: sign-up %s\n", d.Account.Username, map[string]string{"approve": "approved", "refuse": "refused and deleted"}[decision])
+	var tell identity.SignUpNotifier
+	if cfg.Mail.Host != "" {
+		tell = &pmail.Letters{Out: pmail.NewOutbox(c.app.jobs, db), Cat: cat, Base: cfg.URL}
+	}
+	d, err := ids.DecideSignUp(c.ctx, pos[0], decision, *message, i18n.Fallback, tell)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s: sign-up %s\n", d.Account.Username, map[identity.Decision]string{identity.Approve: "approved", identity.Refuse: "refused and deleted"}[decision])
 	switch {
-	case mailer == nil:
+	case !d.Told:
 		fmt.Fprintln(c.stderr, "no mail is configured: tell the person yourself")
 	case d.MailErr != nil:
 		return fmt.Errorf("the decision stands, but its mail could not be queued: %w", d.MailErr)

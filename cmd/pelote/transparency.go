@@ -47,13 +47,10 @@ func newTransparency(holder *inventory.Holder, ids *identity.Store, acc *access.
 }
 
 // export writes the ChatonsInfos files: pelote export chatonsinfos DIR.
-func (c *cli) export(args []string) error {
-	if len(args) == 0 || args[0] != "chatonsinfos" {
-		return usagef("export needs a format: chatonsinfos")
-	}
+func (c *cli) exportChatonsInfos(args []string) error {
 	f := c.flags("export chatonsinfos", false)
 	base := f.String("base-url", "", "public address of the directory the files are served from (default: URL/.well-known/chatonsinfos)")
-	pos, err := f.parse(args[1:], 1, "one directory")
+	pos, err := f.parse(args, 1, "one directory")
 	if err != nil {
 		return err
 	}
@@ -69,14 +66,14 @@ func (c *cli) export(args []string) error {
 	if inv.Organization.Name == "" {
 		return fmt.Errorf("the inventory has no organization.name: describe the organisation first (see pelote inventory check)")
 	}
-	log := c.logger(cfg.LogLevel)
+	log := c.app.log
 	holder := inventory.NewHolder(inv)
 	n, err := newNotifier(cfg, db, ids, log)
 	if err != nil {
 		return err
 	}
 	w := releases.New(db, holder.Load, n, log)
-	b := newTransparency(holder, ids, access.NewStore(db), openid.NewStore(db, ids, c.keys, log), w)
+	b := newTransparency(holder, ids, c.app.access, c.app.oidc, w)
 	rep, err := b.Report(c.ctx)
 	if err != nil {
 		return err

@@ -8,31 +8,6 @@ import (
 	"pelote/internal/identity"
 )
 
-func (c *cli) user(args []string) error {
-	if len(args) == 0 {
-		return usagef("user needs a verb: add, list, show, email, disable, enable, passwd, totp-reset")
-	}
-	switch args[0] {
-	case "add":
-		return c.userAdd(args[1:])
-	case "list":
-		return c.userList(args[1:])
-	case "show":
-		return c.userShow(args[1:])
-	case "disable":
-		return c.userState(args[1:], "disable", identity.Disabled)
-	case "enable":
-		return c.userState(args[1:], "enable", identity.Active)
-	case "passwd":
-		return c.userPasswd(args[1:])
-	case "email":
-		return c.userEmail(args[1:])
-	case "totp-reset":
-		return c.userTOTPReset(args[1:])
-	}
-	return usagef("unknown verb user %q", args[0])
-}
-
 func (c *cli) userAdd(args []string) error {
 	f := c.flags("user add", true)
 	email := f.String("email", "", "primary e-mail address (required)")

@@ -15,6 +15,7 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 func keyLine(t *testing.T, key any, comment string) string {
@@ -29,7 +30,7 @@ func keyLine(t *testing.T, key any, comment string) string {
 func TestAddKey(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), access.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	a, err := ids.CreateAccount(ctx, identity.NewAccount{Username: "alice", Email: "alice@example.org", Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)

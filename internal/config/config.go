@@ -75,25 +75,15 @@ type Config struct {
 	Checks  []CheckConfig `yaml:"checks"`
 	// lines locates the checks in the file, for error messages.
 	lines lines
+	// parsed holds the values read out of the text above (see parse).
+	parsed parsed
 }
-
-// Registration modes.
-const (
-	// RegistrationClosed: accounts are made by administrators and through
-	// invitation links only.
-	RegistrationClosed = "closed"
-	// RegistrationOpen: anyone may sign up; the account is active once its
-	// e-mail address is confirmed.
-	RegistrationOpen = "open"
-	// RegistrationModerated: as open, then an administrator approves.
-	RegistrationModerated = "moderated"
-)
 
 // Registration is who may create an account, and the brakes on sign-up.
 // Invitations work in every mode.
 type Registration struct {
 	// Mode is closed, open or moderated.
-	Mode string `yaml:"mode"`
+	Mode identity.Registration `yaml:"mode"`
 	// PerHour is how many sign-ups are taken per hour across all client
 	// addresses; each address also counts against login.per_address.
 	PerHour int `yaml:"per_hour"`
@@ -251,7 +241,7 @@ func Default() Config {
 		},
 		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
-		Registration: Registration{Mode: RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
+		Registration: Registration{Mode: identity.RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
 		Notify:       defaultNotify(),
 		Releases:     Releases{Interval: Duration(DefaultReleaseInterval)},
 		Monitor: Monitor{Reminder: Duration(monitor.DefaultPolicy.Remind), Concurrency: 256, PingRate: 10,
@@ -388,8 +378,8 @@ func (c Config) Validate() error {
 		bad("mail.tls", "%q must be starttls, tls or none", c.Mail.TLS)
 	}
 	switch c.Registration.Mode {
-	case RegistrationClosed:
-	case RegistrationOpen, RegistrationModerated:
+	case identity.RegistrationClosed:
+	case identity.RegistrationOpen, identity.RegistrationModerated:
 		if c.Mail.Host == "" {
 			bad("registration.mode", "%s needs mail.host: sign-ups are confirmed by mail", c.Registration.Mode)
 		}

@@ -25,7 +25,7 @@ func TestPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	f := BindFlags(fs, true)
+	f := BindFlags(fs, AllKeys()...)
 	if err := fs.Parse([]string{"--config", file, "--listen", "127.0.0.1:9100"}); err != nil {
 		t.Fatal(err)
 	}

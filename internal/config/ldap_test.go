@@ -34,7 +34,7 @@ func TestLDAPRequireTLS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			f := BindFlags(fs, true)
+			f := BindFlags(fs, AllKeys()...)
 			if err := fs.Parse(tc.flags); err != nil {
 				t.Fatal(err)
 			}

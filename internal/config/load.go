@@ -7,29 +7,30 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"pelote/internal/identity"
 )
 
 // key is one setting reachable from the environment and the command line.
 type key struct {
 	name string // as in the YAML file, dotted for nested keys
 	help string
-	// common keys are accepted by every verb; the others by serve only.
-	common bool
-	set    func(c *Config, v string) error
+	set  func(c *Config, v string) error
 }
 
 func (k key) env() string {
 	return "PELOTE_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(k.name))
 }
-func (k key) flag() string { return strings.NewReplacer(".", "-", "_", "-").Replace(k.name) }
+func (k key) flag() string { return FlagName(k.name) }
 
-func str(p func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *p(c) = v; return nil }
+func str[T ~string](p func(*Config) *T) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = T(v); return nil }
 }
 
 func dur(p func(*Config) *Duration) func(*Config, string) error {
@@ -51,8 +52,8 @@ func integer[T ~int | ~uint32 | ~uint8](p func(*Config) *T) func(*Config, string
 }
 
 var keys = []key{
-	{name: "data", common: true, help: "data directory (SQLite database, local secrets)", set: str(func(c *Config) *string { return &c.Data })},
-	{name: "database", common: true, help: "database URL: empty for SQLite in the data directory, or postgres://…", set: str(func(c *Config) *string { return &c.Database })},
+	{name: "data", help: "data directory (SQLite database, local secrets)", set: str(func(c *Config) *string { return &c.Data })},
+	{name: "database", help: "database URL: empty for SQLite in the data directory, or postgres://…", set: str(func(c *Config) *string { return &c.Database })},
 	{name: "listen", help: "address of the web server", set: str(func(c *Config) *string { return &c.Listen })},
 	{name: "url", help: "public base URL", set: str(func(c *Config) *string { return &c.URL })},
 	{name: "tls_cert", help: "PEM certificate to serve HTTPS directly", set: str(func(c *Config) *string { return &c.TLSCert })},
@@ -66,23 +67,23 @@ var keys = []key{
 		}
 		return nil
 	}},
-	{name: "log_level", common: true, help: "debug, info, warn or error", set: str(func(c *Config) *string { return &c.LogLevel })},
+	{name: "log_level", help: "debug, info, warn or error", set: str(func(c *Config) *string { return &c.LogLevel })},
 	{name: "session.idle", help: "end sessions unused for this long", set: dur(func(c *Config) *Duration { return &c.Session.Idle })},
 	{name: "session.absolute", help: "end sessions this long after login", set: dur(func(c *Config) *Duration { return &c.Session.Absolute })},
-	{name: "password.memory_kib", common: true, help: "argon2id memory cost in KiB", set: integer(func(c *Config) *uint32 { return &c.Password.MemoryKiB })},
-	{name: "password.time", common: true, help: "argon2id passes", set: integer(func(c *Config) *uint32 { return &c.Password.Time })},
-	{name: "password.threads", common: true, help: "argon2id lanes", set: integer(func(c *Config) *uint8 { return &c.Password.Threads })},
+	{name: "password.memory_kib", help: "argon2id memory cost in KiB", set: integer(func(c *Config) *uint32 { return &c.Password.MemoryKiB })},
+	{name: "password.time", help: "argon2id passes", set: integer(func(c *Config) *uint32 { return &c.Password.Time })},
+	{name: "password.threads", help: "argon2id lanes", set: integer(func(c *Config) *uint8 { return &c.Password.Threads })},
 	{name: "login.per_account", help: "failed logins allowed per account per window", set: integer(func(c *Config) *int { return &c.Login.PerAccount })},
 	{name: "login.per_address", help: "failed logins allowed per client address per window", set: integer(func(c *Config) *int { return &c.Login.PerAddress })},
 	{name: "login.window", help: "period of the login limits", set: dur(func(c *Config) *Duration { return &c.Login.Window })},
-	{name: "secret_file", common: true, help: "master secret file (default: secret.key in the data directory)", set: str(func(c *Config) *string { return &c.SecretFile })},
+	{name: "secret_file", help: "master secret file (default: secret.key in the data directory)", set: str(func(c *Config) *string { return &c.SecretFile })},
 	{name: "oidc.code_lifetime", help: "how long an authorization code stays valid", set: dur(func(c *Config) *Duration { return &c.OIDC.CodeLifetime })},
-	{name: "oidc.id_token_lifetime", common: true, help: "ID token validity", set: dur(func(c *Config) *Duration { return &c.OIDC.IDTokenLifetime })},
+	{name: "oidc.id_token_lifetime", help: "ID token validity", set: dur(func(c *Config) *Duration { return &c.OIDC.IDTokenLifetime })},
 	{name: "oidc.access_token_lifetime", help: "access token validity", set: dur(func(c *Config) *Duration { return &c.OIDC.AccessTokenLifetime })},
 	{name: "oidc.refresh_token_lifetime", help: "a grant ends when its refresh token is unused this long", set: dur(func(c *Config) *Duration { return &c.OIDC.RefreshTokenLifetime })},
-	{name: "oidc.key_rotation", common: true, help: "how long a signing key signs before its successor", set: dur(func(c *Config) *Duration { return &c.OIDC.KeyRotation })},
+	{name: "oidc.key_rotation", help: "how long a signing key signs before its successor", set: dur(func(c *Config) *Duration { return &c.OIDC.KeyRotation })},
 	{name: "ldap.listen", help: "address of the LDAP listener (empty: no LDAP)", set: str(func(c *Config) *string { return &c.LDAP.Listen })},
-	{name: "ldap.base_dn", common: true, help: "base DN of the directory", set: str(func(c *Config) *string { return &c.LDAP.BaseDN })},
+	{name: "ldap.base_dn", help: "base DN of the directory", set: str(func(c *Config) *string { return &c.LDAP.BaseDN })},
 	{name: "ldap.profile_services", help: "comma-separated services whose profiles get an ou=SERVICE subtree", set: func(c *Config, v string) error {
 		c.LDAP.ProfileServices = nil
 		for _, s := range strings.Split(v, ",") {
@@ -125,14 +126,14 @@ var keys = []key{
 	{name: "mail.username", help: "SMTP login", set: str(func(c *Config) *string { return &c.Mail.Username })},
 	{name: "mail.password", help: "SMTP password (prefer PELOTE_MAIL_PASSWORD_FILE)", set: str(func(c *Config) *string { return &c.Mail.Password })},
 	{name: "mail.from", help: "sender, e.g. \"Pelote <id@example.org>\"", set: str(func(c *Config) *string { return &c.Mail.From })},
-	{name: "registration.mode", help: "who may create an account: closed (admins and invitations), open (with e-mail confirmation) or moderated (then an admin approves)", set: str(func(c *Config) *string { return &c.Registration.Mode })},
+	{name: "registration.mode", help: "who may create an account: closed (admins and invitations), open (with e-mail confirmation) or moderated (then an admin approves)", set: str(func(c *Config) *identity.Registration { return &c.Registration.Mode })},
 	{name: "registration.per_hour", help: "sign-ups taken per hour across all addresses", set: integer(func(c *Config) *int { return &c.Registration.PerHour })},
 	{name: "registration.proof_of_work", help: "anti-robot difficulty of the sign-up and reset forms in bits (0: off)", set: integer(func(c *Config) *int { return &c.Registration.ProofOfWork })},
 	{name: "registration.terms_url", help: "the hoster's terms of service, accepted at sign-up and linked from every page", set: str(func(c *Config) *string { return &c.Registration.TermsURL })},
-	{name: "notify.language", common: true, help: "operators' language in notifications: en, fr, de or nl", set: str(func(c *Config) *string { return &c.Notify.Language })},
+	{name: "notify.language", help: "operators' language in notifications: en, fr, de or nl", set: str(func(c *Config) *string { return &c.Notify.Language })},
 	{name: "notify.outbox.expiry", help: "how long a notification is tried before it fails for good", set: dur(func(c *Config) *Duration { return &c.Notify.Outbox.Expiry })},
 	{name: "notify.alertmanager.token", help: "bearer token of POST /api/alertmanager (prefer PELOTE_NOTIFY_ALERTMANAGER_TOKEN_FILE; empty: off)", set: str(func(c *Config) *string { return &c.Notify.Alertmanager.Token })},
-	{name: "inventory_dir", common: true, help: "directory of YAML files describing the organisation, machines and services", set: str(func(c *Config) *string { return &c.InventoryDir })},
+	{name: "inventory_dir", help: "directory of YAML files describing the organisation, machines and services", set: str(func(c *Config) *string { return &c.InventoryDir })},
 	{name: "releases.interval", help: "time between two polls of the upstream forges (0: off)", set: dur(func(c *Config) *Duration { return &c.Releases.Interval })},
 	{name: "monitor.reminder", help: "repeat a down message this often while a check stays down (0: never)", set: dur(func(c *Config) *Duration { return &c.Monitor.Reminder })},
 	{name: "monitor.concurrency", help: "checks running at once", set: integer(func(c *Config) *int { return &c.Monitor.Concurrency })},
@@ -152,20 +153,48 @@ func describe(name string) string {
 	return name
 }
 
-// Flags binds the configuration flags of a verb to fs: the common ones for
-// every verb, all of them for serve. Call Load with the result after parsing.
+// Flags binds the configuration flags of a verb to fs: the global ones for
+// every verb, and the keys the verb names. Call Load with the result after
+// parsing.
 type Flags struct {
 	fs   *flag.FlagSet
 	file *string
 }
 
-// BindFlags registers --config and the key flags on fs.
-func BindFlags(fs *flag.FlagSet, serve bool) *Flags {
+// Global are the settings every verb takes as flags (--config besides):
+// where the data is and how much to log. The others come from the file and
+// the environment, and as flags only to the verbs that use them.
+var Global = []string{"data", "database", "log_level"}
+
+// AllKeys names every setting, for serve.
+func AllKeys() []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.name
+	}
+	return out
+}
+
+// FlagName is a setting's flag: log_level is --log-level.
+func FlagName(key string) string { return strings.NewReplacer(".", "-", "_", "-").Replace(key) }
+
+// BindFlags registers --config, the global flags and the flags of the
+// settings named on fs. A name that is no setting is a mistake of the
+// caller's: it panics.
+func BindFlags(fs *flag.FlagSet, names ...string) *Flags {
 	f := &Flags{fs: fs, file: fs.String("config", "", "YAML configuration file (or PELOTE_CONFIG)")}
+	want := map[string]bool{}
+	for _, n := range append(slices.Clone(Global), names...) {
+		want[n] = true
+	}
 	for _, k := range keys {
-		if k.common || serve {
+		if want[k.name] {
 			fs.String(k.flag(), "", k.help+" ("+k.env()+")")
+			delete(want, k.name)
 		}
+	}
+	for n := range want {
+		panic(fmt.Sprintf("config: no setting %q to bind as a flag", n))
 	}
 	return f
 }
@@ -209,6 +238,9 @@ func load(file string, env []string, flags map[string]string) (Config, error) {
 		}
 	}
 	if err := errors.Join(append(errs, c.Validate())...); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if err := c.parse(); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
 	return c, nil

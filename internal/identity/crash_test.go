@@ -11,6 +11,7 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // TestCrashLosesNoCommit runs a writer in another process, kills it with
@@ -56,7 +57,7 @@ func TestCrashLosesNoCommit(t *testing.T) {
 			t.Fatalf("integrity check: %q %v", check, err)
 		}
 	}
-	s := identity.NewStore(db, identity.NewHasher(testParams))
+	s := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	for _, name := range committed {
 		if _, err := s.Account(context.Background(), name); err != nil {
 			t.Fatalf("account %s was committed before the crash and is lost: %v", name, err)
@@ -77,7 +78,7 @@ func crashWriter() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	s := identity.NewStore(db, identity.NewHasher(testParams))
+	s := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	for i := 0; ; i++ {
 		name := fmt.Sprintf("member%05d", i)
 		if _, err := s.CreateAccount(ctx, identity.NewAccount{Username: name, Email: name + "@example.org", Password: "correct horse battery"}); err != nil {

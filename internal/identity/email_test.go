@@ -12,13 +12,14 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // TestAddressesCompareCaseFolded: one mailbox, one account, whatever the
 // case (Unicode, not only ASCII) or the Unicode form it is typed in.
 func TestAddressesCompareCaseFolded(t *testing.T) {
 	db := storetest.Open(t, identity.Migrations())
-	s := identity.NewStore(db, identity.NewHasher(testParams))
+	s := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	ctx := t.Context()
 	owner, err := s.CreateAccount(ctx, identity.NewAccount{Username: "zoe", Email: "straße.zoë@example.org", Password: "correct horse battery"})
 	if err != nil {
@@ -115,7 +116,7 @@ func TestEmailMigrations(t *testing.T) {
 		if err := db.Migrate(ctx, identity.Migrations()); err != nil {
 			t.Fatal(err)
 		}
-		s := identity.NewStore(db, identity.NewHasher(testParams))
+		s := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 		zoe, _ := s.Account(ctx, "zoe")
 		bob, _ := s.Account(ctx, "bob")
 		carl, _ := s.Account(ctx, "carl")

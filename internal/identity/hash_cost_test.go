@@ -14,6 +14,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // phc writes an argon2id hash of pw with the given costs.
@@ -102,7 +103,7 @@ func TestHashCostCapAtLogin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := identity.NewHasher(testParams)
+			h := identity.NewHasher(testkit.FastArgon2)
 			h.Log = slog.New(slog.NewTextHandler(&logs, nil))
 			db := storetest.Open(t, identity.Migrations())
 			s := identity.NewStore(db, h)

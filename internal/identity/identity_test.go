@@ -10,28 +10,16 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
-// testParams keep tests fast; production parameters are validated elsewhere.
-var testParams = identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+// testkit.FastArgon2 keep tests fast; production parameters are validated elsewhere.
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newStore(t *testing.T) (*identity.Store, *clock) {
+func newStore(t *testing.T) (*identity.Store, *testkit.Clock) {
 	t.Helper()
 	db := storetest.Open(t, identity.Migrations())
-	s := identity.NewStore(db, identity.NewHasher(testParams))
-	c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	s := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
+	c := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	s.Now = c.Now
 	return s, c
 }
@@ -125,7 +113,7 @@ func TestAuthenticate(t *testing.T) {
 
 func TestRehashOnNewParameters(t *testing.T) {
 	db := storetest.Open(t, identity.Migrations())
-	old := identity.NewStore(db, identity.NewHasher(testParams))
+	old := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	mustAccount(t, old, "alice", false)
 	stronger := identity.Argon2Params{MemoryKiB: 128, Time: 2, Threads: 1}
 	s := identity.NewStore(db, identity.NewHasher(stronger))

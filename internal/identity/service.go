@@ -65,6 +65,23 @@ func (s *Store) CreateService(ctx context.Context, sv Service) (Service, error) 
 	return sv, nil
 }
 
+// EnsureService creates, inside tx, the service a new OpenID client gets
+// when it names none: one profile per member, extra profiles refused. A
+// service of that name already there is kept as it is. The client is
+// written in the same transaction, so a client refused leaves no service.
+func (s *Store) EnsureService(ctx context.Context, tx *store.Tx, name string) error {
+	sv := Service{Name: name, ProfileQuota: 1, ExtraProfiles: RefuseExtra}
+	if err := sv.validate(); err != nil {
+		return fmt.Errorf("identity: create service: %w", err)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO services (name, profile_quota, extra_profiles, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO NOTHING`, sv.Name, sv.ProfileQuota, sv.ExtraProfiles, s.now())
+	if err != nil {
+		return fmt.Errorf("identity: create service %q: %w", sv.Name, err)
+	}
+	return nil
+}
+
 // UpdateService changes a service's quota and policy for extra profiles.
 // Profiles already held beyond a lowered quota are kept.
 func (s *Store) UpdateService(ctx context.Context, sv Service) error {

@@ -20,6 +20,7 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 const totpPassword = "correct horse battery" // mustAccount's password
@@ -42,12 +43,12 @@ func totpSealer(t *testing.T, b byte) *secret.Sealer {
 
 // newTOTPStore is newStore with a sealer, the clock at totpT0, and the
 // database for direct reads.
-func newTOTPStore(t *testing.T) (*identity.Store, *clock, *store.DB) {
+func newTOTPStore(t *testing.T) (*identity.Store, *testkit.Clock, *store.DB) {
 	t.Helper()
 	db := storetest.Open(t, identity.Migrations())
-	s := identity.NewStore(db, identity.NewHasher(testParams))
+	s := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	s.Seal = totpSealer(t, 3)
-	c := &clock{t: totpT0}
+	c := testkit.NewClock(totpT0)
 	s.Now = c.Now
 	return s, c, db
 }
@@ -99,7 +100,7 @@ func wantStatus(t *testing.T, s *identity.Store, id int64, want identity.TOTPSta
 
 // enrol begins and confirms TOTP at the clock's time and returns the key
 // and the recovery codes.
-func enrol(t *testing.T, s *identity.Store, c *clock, id int64) (string, []string) {
+func enrol(t *testing.T, s *identity.Store, c *testkit.Clock, id int64) (string, []string) {
 	t.Helper()
 	e, err := s.BeginTOTP(t.Context(), id, "Pelote", totpPassword)
 	if err != nil {
@@ -836,7 +837,7 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 	// an error, it does not accept.
 	c.Add(30 * time.Second)
 	code := codeAt(t, e.Secret, c.Now())
-	other := identity.NewStore(db, identity.NewHasher(testParams))
+	other := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	other.Now, other.Seal = c.Now, totpSealer(t, 4)
 	if _, err := other.VerifySecondFactor(ctx, a.ID, code); !errors.Is(err, secret.ErrOpen) {
 		t.Fatalf("verify under another master secret: %v, want secret.ErrOpen", err)

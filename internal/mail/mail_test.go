@@ -2,8 +2,6 @@ package mail_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"pelote/internal/queue"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 func config(t *testing.T, addr string) mail.Config {
@@ -62,7 +61,7 @@ func TestSend(t *testing.T) {
 // once it is up, and nothing is lost.
 func TestQueueRetries(t *testing.T) {
 	db := storetest.Open(t, store.Own(), queue.Migrations())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	q := queue.New(db, log)
 	var mu sync.Mutex
 	now := time.Now()

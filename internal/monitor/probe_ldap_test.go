@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"crypto/tls"
-	"io"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // TestLDAPStartTLS checks the certificate of Pelote's own LDAP listener
@@ -18,18 +17,18 @@ import (
 func TestLDAPStartTLS(t *testing.T) {
 	ctx := t.Context()
 	db := storetest.Open(t, identity.Migrations(), ldap.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	tree, err := ldap.NewTree("dc=example,dc=org")
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	dir, err := ldap.NewDirectory(ctx, tree, ids, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca := newCA(t)
-	srv, err := ldap.NewServer(ldap.Config{Tree: tree, TLS: &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, 20*24*time.Hour)}}},
+	ca := testkit.NewCA(t)
+	srv, err := ldap.NewServer(ldap.Config{Tree: tree, TLS: &tls.Config{Certificates: []tls.Certificate{ca.Leaf(t, 20*24*time.Hour)}}},
 		dir, ids, ldap.NewBindUsers(db, ids.Hasher()), log)
 	if err != nil {
 		t.Fatal(err)

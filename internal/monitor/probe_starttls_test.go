@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pelote/internal/testkit"
 )
 
 // startPrelude serves a plain-text prelude then TLS: serve reads and
@@ -38,8 +40,8 @@ func startPrelude(t *testing.T, cert tls.Certificate, serve func(r *bufio.Reader
 }
 
 func TestPOP3AndXMPPStartTLS(t *testing.T) {
-	ca := newCA(t)
-	cert := ca.leaf(t, 10*24*time.Hour)
+	ca := testkit.NewCA(t)
+	cert := ca.Leaf(t, 10*24*time.Hour)
 	pop3 := startPrelude(t, cert, func(r *bufio.Reader, w io.Writer) bool {
 		io.WriteString(w, "+OK POP3 ready\r\n")
 		line, _ := r.ReadString('\n')

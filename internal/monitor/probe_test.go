@@ -2,16 +2,9 @@ package monitor
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,47 +16,9 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
+
+	"pelote/internal/testkit"
 )
-
-// testCA makes a CA and issues leaf certificates for 127.0.0.1 and
-// localhost, valid for the given time.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	PEM  []byte
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(365 * 24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-func (ca *testCA) leaf(t *testing.T, valid time.Duration) tls.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(valid), DNSNames: []string{"localhost"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
 
 func run(t *testing.T, p *Prober, c Check) Result {
 	t.Helper()
@@ -88,7 +43,7 @@ func wantOK(t *testing.T, r Result) {
 }
 
 func TestHTTPProbe(t *testing.T) {
-	ca := newCA(t)
+	ca := testkit.NewCA(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Probe") != "yes" {
@@ -99,11 +54,11 @@ func TestHTTPProbe(t *testing.T) {
 	})
 	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/health", http.StatusFound) })
 	srv := httptest.NewUnstartedServer(mux)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, 3*24*time.Hour)}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Leaf(t, 3*24*time.Hour)}}
 	srv.StartTLS()
 	defer srv.Close()
 	p := NewProber(nil)
-	p.transport.TLSClientConfig.RootCAs = ca.pool()
+	p.transport.TLSClientConfig.RootCAs = ca.Pool()
 	base := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	hdr := map[string]string{"X-Probe": "yes"}
 	chk := func(s HTTPSpec) Check {
@@ -128,8 +83,8 @@ func TestHTTPProbe(t *testing.T) {
 
 // serveTLSOnce accepts connections and speaks TLS from the first byte.
 func TestTLSProbeExpiryAndNames(t *testing.T) {
-	ca := newCA(t)
-	soon := ca.leaf(t, 3*24*time.Hour)
+	ca := testkit.NewCA(t)
+	soon := ca.Leaf(t, 3*24*time.Hour)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{soon}})
 	if err != nil {
 		t.Fatal(err)
@@ -197,8 +152,8 @@ func startSMTP(t *testing.T, cert *tls.Certificate) string {
 }
 
 func TestSMTPStartTLS(t *testing.T) {
-	ca := newCA(t)
-	cert := ca.leaf(t, 60*24*time.Hour)
+	ca := testkit.NewCA(t)
+	cert := ca.Leaf(t, 60*24*time.Hour)
 	addr := startSMTP(t, &cert)
 	p := NewProber(nil)
 	r := run(t, p, Check{Name: "mx-cert", Kind: KindTLS, TLS: &TLSSpec{Address: addr, StartTLS: StartTLSSMTP, RootCAs: ca.PEM}})
@@ -274,8 +229,8 @@ func startIMAP(t *testing.T, cert tls.Certificate) string {
 }
 
 func TestIMAP(t *testing.T) {
-	ca := newCA(t)
-	addr := startIMAP(t, ca.leaf(t, 30*24*time.Hour))
+	ca := testkit.NewCA(t)
+	addr := startIMAP(t, ca.Leaf(t, 30*24*time.Hour))
 	p := NewProber(nil)
 	mail := MailSpec{Address: addr, TLS: "starttls", Insecure: true, Username: "monitor", Password: `right "pass"`}
 	r := run(t, p, Check{Name: "imap", Kind: KindIMAP, Mail: &mail})

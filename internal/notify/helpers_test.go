@@ -3,7 +3,6 @@ package notify
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,21 +15,10 @@ import (
 	"pelote/internal/i18n"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = testkit.Quiet
 
 func catalog(t testing.TB) *i18n.Catalog {
 	t.Helper()
@@ -43,7 +31,7 @@ func catalog(t testing.TB) *i18n.Catalog {
 
 // newNotifier is a notifier over a fresh database (db nil) or db, on a
 // fixed clock, configured with s.
-func newNotifier(t testing.TB, db *store.DB, o Options, s Settings) (*Notifier, *clock) {
+func newNotifier(t testing.TB, db *store.DB, o Options, s Settings) (*Notifier, *testkit.Clock) {
 	t.Helper()
 	if db == nil {
 		db = storetest.Open(t, Migrations())
@@ -52,7 +40,7 @@ func newNotifier(t testing.TB, db *store.DB, o Options, s Settings) (*Notifier, 
 		o.Translator = catalog(t)
 	}
 	n := New(db, quiet, o)
-	c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	n.Now = c.Now
 	if err := n.Configure(s); err != nil {
 		t.Fatal(err)

@@ -159,6 +159,23 @@ func (s *Store) secretHash(clientID, secret string) string {
 // CreateClient registers c and, for a confidential client, returns its
 // secret: shown once, stored hashed.
 func (s *Store) CreateClient(ctx context.Context, c Client) (Client, string, error) {
+	return s.createClient(ctx, c, false)
+}
+
+// CreateClientWithService creates a client as CreateClient does and, when
+// it names no service, gives it its own, named after it (see
+// identity.Store.EnsureService), in the same transaction: a client refused
+// leaves no service behind. The administrators' page and `pelote client
+// add` both call it.
+func (s *Store) CreateClientWithService(ctx context.Context, c Client) (Client, string, error) {
+	own := c.Service == ""
+	if own {
+		c.Service = strings.ToLower(strings.TrimSpace(c.ID))
+	}
+	return s.createClient(ctx, c, own)
+}
+
+func (s *Store) createClient(ctx context.Context, c Client, own bool) (Client, string, error) {
 	if err := c.normalize(); err != nil {
 		return Client{}, "", err
 	}
@@ -169,7 +186,11 @@ func (s *Store) CreateClient(ctx context.Context, c Client) (Client, string, err
 	}
 	c.CreatedAt = s.now()
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := s.ids.Service(ctx, c.Service); err != nil {
+		if own {
+			if err := s.ids.EnsureService(ctx, tx, c.Service); err != nil {
+				return err
+			}
+		} else if _, err := s.ids.Service(ctx, c.Service); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("service %q: %w", c.Service, store.ErrNotFound)
 			}

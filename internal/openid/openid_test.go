@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +14,13 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type fixture struct {
 	st      *Store
 	ids     *identity.Store
-	clock   *clock
+	clock   *testkit.Clock
 	account identity.Account
 	profile identity.Profile
 	other   identity.Profile
@@ -44,10 +30,10 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	keys, _ := secret.New(bytes.Repeat([]byte{3}, secret.Size))
-	c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	st := NewStore(db, ids, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+	st := NewStore(db, ids, keys, testkit.Quiet)
 	st.Now, ids.Now = c.Now, c.Now
 	a, err := ids.CreateAccount(ctx, identity.NewAccount{Username: "alice", Email: "alice@example.org", Password: "correct horse battery"})
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,28 +11,17 @@ import (
 
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+var quiet = testkit.Quiet
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-func newQueue(t *testing.T, db *store.DB) (*Queue, *clock) {
+func newQueue(t *testing.T, db *store.DB) (*Queue, *testkit.Clock) {
 	if db == nil {
 		db = storetest.Open(t, Migrations())
 	}
 	q := New(db, quiet)
-	c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	q.Now = c.Now
 	return q, c
 }

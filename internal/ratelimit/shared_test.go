@@ -8,11 +8,8 @@ import (
 	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
-
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
 
 // TestNewCountsInPostgres: several nodes share PostgreSQL, so limits are
 // counted there; SQLite has one node, which counts in memory.
@@ -27,10 +24,10 @@ func TestNewCountsInPostgres(t *testing.T) {
 // one node counts, the other sees, and a success on either resets it.
 func TestSharedFailures(t *testing.T) {
 	db := storetest.Open(t, ratelimit.Migrations())
-	c := &clock{time.Unix(1_000_000, 0)}
-	a := ratelimit.Shared(db, nil).Failures("login-account", 3, time.Minute, c.now)
-	b := ratelimit.Shared(db, nil).Failures("login-account", 3, time.Minute, c.now)
-	other := ratelimit.Shared(db, nil).Failures("ldap-bind", 3, time.Minute, c.now)
+	c := testkit.NewClock(time.Unix(1_000_000, 0))
+	a := ratelimit.Shared(db, nil).Failures("login-account", 3, time.Minute, c.Now)
+	b := ratelimit.Shared(db, nil).Failures("login-account", 3, time.Minute, c.Now)
+	other := ratelimit.Shared(db, nil).Failures("ldap-bind", 3, time.Minute, c.Now)
 	a.Fail("alice")
 	b.Fail("alice")
 	if blocked, _ := a.Blocked("alice"); blocked {
@@ -58,7 +55,7 @@ func TestSharedFailures(t *testing.T) {
 	for range 3 {
 		a.Fail("carol")
 	}
-	c.t = c.t.Add(time.Minute)
+	c.Add(time.Minute)
 	if blocked, _ := b.Blocked("carol"); blocked {
 		t.Error("blocked after the window")
 	}
@@ -73,7 +70,7 @@ func TestSharedFailures(t *testing.T) {
 		t.Errorf("a key in clear: %d %v", n, err)
 	}
 	// Expired rows go at the next purge.
-	c.t = c.t.Add(2 * time.Minute)
+	c.Add(2 * time.Minute)
 	a.Fail("dave")
 	if err := db.QueryRow(t.Context(), `SELECT COUNT(*) FROM ratelimit_failures`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("rows after the purge: %d %v", n, err)
@@ -86,10 +83,10 @@ func TestSharedBuckets(t *testing.T) {
 	for _, rate := range []int{1, 10, 200} {
 		t.Run("rate "+strconv.Itoa(rate), func(t *testing.T) {
 			db := storetest.Open(t, ratelimit.Migrations())
-			c := &clock{time.Unix(1_000_000, 0)}
+			c := testkit.NewClock(time.Unix(1_000_000, 0))
 			nodes := []*ratelimit.Buckets{
-				ratelimit.Shared(db, nil).Buckets("oidc-token", rate, c.now),
-				ratelimit.Shared(db, nil).Buckets("oidc-token", rate, c.now),
+				ratelimit.Shared(db, nil).Buckets("oidc-token", rate, c.Now),
+				ratelimit.Shared(db, nil).Buckets("oidc-token", rate, c.Now),
 			}
 			drain := func() int {
 				n := 0
@@ -116,7 +113,7 @@ func TestSharedBuckets(t *testing.T) {
 			if ok, _ := nodes[1].Allow("other"); !ok {
 				t.Fatal("another client shares the bucket")
 			}
-			c.t = c.t.Add(time.Second)
+			c.Add(time.Second)
 			// A node may hold part of a batch it took before: at most one
 			// batch each beyond the rate.
 			if n := drain(); n < rate || n > rate+2*max(1, rate/20) {
@@ -136,10 +133,10 @@ func TestSharedFallsBackToMemory(t *testing.T) {
 	if err := db.Migrate(t.Context(), store.Own(), ratelimit.Migrations()); err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{time.Unix(1_000_000, 0)}
+	c := testkit.NewClock(time.Unix(1_000_000, 0))
 	l := ratelimit.Shared(db, nil)
-	f := l.Failures("login-account", 2, time.Minute, c.now)
-	b := l.Buckets("oidc-token", 1, c.now)
+	f := l.Failures("login-account", 2, time.Minute, c.Now)
+	b := l.Buckets("oidc-token", 1, c.Now)
 	db.Close()
 	f.Fail("alice")
 	f.Fail("alice")

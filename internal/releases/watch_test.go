@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"pelote/internal/notify"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // forge serves recorded answers from testdata with ETags, as forges do,
@@ -128,7 +128,7 @@ func (r *recorder) all() []notify.Message {
 	return append([]notify.Message(nil), r.msgs...)
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return testkit.Quiet }
 
 func watcher(t *testing.T, db *store.DB, inv *inventory.Inventory, n notify.Enqueuer) *Watcher {
 	t.Helper()

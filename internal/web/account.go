@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -33,7 +34,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, v *visit, p
 
 // accountPageWith renders view, filled with the account's data.
 func (s *Server) accountPageWith(w http.ResponseWriter, r *http.Request, v *visit, view *accountView, status int) {
-	view.Me, view.CurrentSession, view.MailOn = v.account, v.session.ID, s.opts.Mailer != nil
+	view.Me, view.CurrentSession, view.MailOn = v.account, v.session.ID, s.letters.On()
 	var err error
 	if view.Profiles, err = s.ids.Profiles(r.Context(), identity.ProfileQuery{Account: v.account.Username}); err == nil {
 		if view.Services, err = s.ids.Services(r.Context()); err == nil {
@@ -54,7 +55,7 @@ func (s *Server) accountPageWith(w http.ResponseWriter, r *http.Request, v *visi
 	s.render(w, r, status, "account", view)
 }
 
-func (s *Server) account(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) account(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.accountPage(w, r, v, s.newPage(r, v, "account.title"), http.StatusOK)
 }
 
@@ -70,7 +71,7 @@ func (s *Server) accountFailed(w http.ResponseWriter, r *http.Request, v *visit,
 	s.accountPage(w, r, v, p, status)
 }
 
-func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountDetails(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -98,7 +99,7 @@ func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request, v *visit
 	accountDone(w, r, notice)
 }
 
-func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountPassword(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -140,7 +141,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, v *visi
 	accountDone(w, r, "password_changed")
 }
 
-func (s *Server) accountAddProfile(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountAddProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -156,7 +157,7 @@ func (s *Server) accountAddProfile(w http.ResponseWriter, r *http.Request, v *vi
 	accountDone(w, r, "profile_added")
 }
 
-func (s *Server) accountDeleteProfile(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountDeleteProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
 		err = s.ids.DeleteProfile(r.Context(), v.account.ID, id)
@@ -170,7 +171,7 @@ func (s *Server) accountDeleteProfile(w http.ResponseWriter, r *http.Request, v 
 	accountDone(w, r, "profile_deleted")
 }
 
-func (s *Server) accountRevokeSession(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountRevokeSession(w http.ResponseWriter, r *http.Request, v *visit) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
 		err = s.ids.RevokeSession(r.Context(), v.account.ID, id)
@@ -189,7 +190,7 @@ func (s *Server) accountRevokeSession(w http.ResponseWriter, r *http.Request, v 
 	accountDone(w, r, "session_revoked")
 }
 
-func (s *Server) accountRevokeOthers(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountRevokeOthers(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err := s.ids.RevokeOtherSessions(r.Context(), v.account.ID, v.session.ID); err != nil {
 		s.accountFailed(w, r, v, err, "")
 		return
@@ -197,7 +198,7 @@ func (s *Server) accountRevokeOthers(w http.ResponseWriter, r *http.Request, v *
 	accountDone(w, r, "sessions_revoked")
 }
 
-func (s *Server) accountAddAppPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountAddAppPassword(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -208,16 +209,16 @@ func (s *Server) accountAddAppPassword(w http.ResponseWriter, r *http.Request, v
 		return err
 	})
 	if err != nil {
-		s.accountCheckFailed(w, r, v, err, "err.app_password_taken")
+		s.accountCheckFailed(w, r, v, err, "apppass.err.app_password_taken")
 		return
 	}
 	s.log.Info("app password created", "request_id", reqID(r), "account_id", v.account.ID)
 	view := &accountView{page: s.newPage(r, v, "account.title"), NewAppPassword: secret, NewAppPasswordName: p.Name}
-	view.Notice = view.T("ok.app_password_created")
+	view.Notice = view.T("apppass.ok.app_password_created")
 	s.accountPageWith(w, r, v, view, http.StatusOK)
 }
 
-func (s *Server) accountRevokeAppPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountArea) accountRevokeAppPassword(w http.ResponseWriter, r *http.Request, v *visit) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil && id > 0 {
 		err = s.ids.RevokeAppPassword(r.Context(), v.account.ID, id, "")
@@ -229,4 +230,41 @@ func (s *Server) accountRevokeAppPassword(w http.ResponseWriter, r *http.Request
 		return
 	}
 	accountDone(w, r, "app_password_revoked")
+}
+
+// accountArea is the member's own account page: details, address,
+// password, profiles, browsers signed in, app passwords.
+type accountArea struct {
+	*Server
+	ids accountStore
+}
+
+// accountStore is what the member's own account page needs of identity.
+type accountStore interface {
+	AddOwnAppPassword(ctx context.Context, accountID int64, password, name string) (identity.AppPassword, string, error)
+	AddProfile(ctx context.Context, username, service, name string, admin identity.ByAdmin) (identity.Profile, error)
+	ChangeEmail(ctx context.Context, accountID int64, password, email string, byMail bool) (identity.EmailChange, error)
+	ChangePassword(ctx context.Context, username, current, next string, keepSession int64, keepApps []int64) error
+	ConfirmEmailChange(ctx context.Context, token string) (identity.Account, error)
+	DeleteProfile(ctx context.Context, accountID, id int64) error
+	RequestEmailConfirmation(ctx context.Context, accountID int64) (string, identity.Account, error)
+	RevokeAppPassword(ctx context.Context, accountID, id int64, name string) error
+	RevokeOtherSessions(ctx context.Context, accountID, keep int64) error
+	RevokeSession(ctx context.Context, accountID, id int64) error
+	UpdateAccount(ctx context.Context, id int64, u identity.AccountUpdate) (identity.Account, error)
+}
+
+func (s *accountArea) mount(m *mounter) {
+	m.entry(menuEntry{Order: 10, Path: "/account", Key: "nav.account"})
+	m.member("GET /account", s.account)
+	m.member("POST /account/details", s.accountDetails)
+	m.member("POST /account/email/confirm", s.accountConfirmEmail)
+	m.public("GET /account/email/{token}", s.confirmEmail)
+	m.member("POST /account/password", s.accountPassword)
+	m.member("POST /account/profiles", s.accountAddProfile)
+	m.member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
+	m.member("POST /account/sessions/{id}/revoke", s.accountRevokeSession)
+	m.member("POST /account/sessions/revoke-others", s.accountRevokeOthers)
+	m.member("POST /account/app-passwords", s.accountAddAppPassword)
+	m.member("POST /account/app-passwords/{id}/revoke", s.accountRevokeAppPassword)
 }

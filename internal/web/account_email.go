@@ -11,9 +11,9 @@ import (
 // the account page and the administrators' page.
 func (p page) EmailState(a identity.Account) string {
 	if !a.EmailConfirmed() {
-		return p.T("email.state.none")
+		return p.T("account.email.state.none")
 	}
-	return p.T("email.state."+string(a.EmailConfirmedBy), a.EmailConfirmedAt.UTC().Format("2006-01-02"))
+	return p.T("account.email.state."+string(a.EmailConfirmedBy), a.EmailConfirmedAt.UTC().Format("2006-01-02"))
 }
 
 // errTooManyFailures refuses a password check while the account's login
@@ -47,7 +47,7 @@ func (s *Server) accountCheckFailed(w http.ResponseWriter, r *http.Request, v *v
 	case errors.Is(err, errTooManyFailures):
 		p.Errors, status = []string{p.T("err.rate_limited", int(s.opts.LoginWindow.Minutes()))}, http.StatusTooManyRequests
 	case errors.Is(err, errMailBudget):
-		p.Errors, status = []string{p.T("err.mail_budget")}, http.StatusTooManyRequests
+		p.Errors, status = []string{p.T("account.err.mail_budget")}, http.StatusTooManyRequests
 	case isBadCredentials(err):
 		p.Errors = []string{p.T("err.current_password")}
 	default:
@@ -64,8 +64,8 @@ func (s *Server) accountCheckFailed(w http.ResponseWriter, r *http.Request, v *v
 // mail the address changes at once, unconfirmed; a taken one is refused,
 // and the refusal counts as a failed password check, so that probing
 // addresses costs the account its login budget.
-func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, error) {
-	byMail := s.opts.Mailer != nil
+func (s *accountArea) changeEmail(r *http.Request, v *visit, email string) (string, error) {
+	byMail := s.letters.On()
 	if byMail && !s.mailBudgetOpen(v.account) {
 		return "", errMailBudget
 	}
@@ -92,18 +92,18 @@ func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, e
 	if ch.Owner != nil {
 		s.log.Info("address change to another account's address", "request_id", reqID(r), "account_id", a.ID)
 		if s.mailBudget(r, *ch.Owner) {
-			if err := s.mailAccount(r.Context(), *ch.Owner, lang, "mail.email_taken.subject", "mail.email_taken.body",
-				ch.Owner.Username, s.publicLink("/login/forgot")); err != nil {
+			if err := s.letters.ToAccount(r.Context(), *ch.Owner, lang, "mail.email_taken.subject", "mail.email_taken.body",
+				ch.Owner.Username, s.letters.Link("/login/forgot")); err != nil {
 				return "", err
 			}
 		}
-	} else if err := s.opts.Mailer.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
-		s.cat.T(lang, "mail.email_change.body", a.Username, s.publicLink("/account/email/"+ch.Token))); err != nil {
+	} else if err := s.letters.Send(r.Context(), email, s.cat.T(lang, "mail.email_change.subject"),
+		s.cat.T(lang, "mail.email_change.body", a.Username, s.letters.Link("/account/email/"+ch.Token))); err != nil {
 		return "", err
 	}
 	// The old address hears of it, so that a change nobody asked for
 	// does not go unseen.
-	if err := s.opts.Mailer.Send(r.Context(), a.Email, s.cat.T(lang, "mail.email_notice.subject"),
+	if err := s.letters.Send(r.Context(), a.Email, s.cat.T(lang, "mail.email_notice.subject"),
 		s.cat.T(lang, "mail.email_notice.body", a.Username, email)); err != nil {
 		return "", err
 	}
@@ -112,8 +112,8 @@ func (s *Server) changeEmail(r *http.Request, v *visit, email string) (string, e
 
 // accountConfirmEmail mails a link that confirms the current address, for
 // an address nobody confirmed yet.
-func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *visit) {
-	if s.opts.Mailer == nil {
+func (s *accountArea) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *visit) {
+	if !s.letters.On() {
 		s.accountFailed(w, r, v, &identity.InvalidError{Field: "email_confirmation", Reason: "no mail server is configured"}, "")
 		return
 	}
@@ -123,8 +123,8 @@ func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *
 	}
 	token, a, err := s.ids.RequestEmailConfirmation(r.Context(), v.account.ID)
 	if err == nil {
-		err = s.mailAccount(r.Context(), a, s.newPage(r, v, "").Lang, "mail.email_change.subject", "mail.email_change.body",
-			a.Username, s.publicLink("/account/email/"+token))
+		err = s.letters.ToAccount(r.Context(), a, s.newPage(r, v, "").Lang, "mail.email_change.subject", "mail.email_change.body",
+			a.Username, s.letters.Link("/account/email/"+token))
 	}
 	if err != nil {
 		s.accountFailed(w, r, v, err, "")
@@ -135,7 +135,7 @@ func (s *Server) accountConfirmEmail(w http.ResponseWriter, r *http.Request, v *
 
 // confirmEmail applies a new address from the link sent to it; the link
 // works without a session, from the mailbox's device.
-func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) {
+func (s *accountArea) confirmEmail(w http.ResponseWriter, r *http.Request) {
 	a, err := s.ids.ConfirmEmailChange(r.Context(), r.PathValue("token"))
 	if errors.Is(err, identity.ErrEmailChangeInvalid) {
 		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")
@@ -153,7 +153,7 @@ func (s *Server) confirmEmail(w http.ResponseWriter, r *http.Request) {
 
 // adminSetEmail is an administrator's entry of a member's address: it
 // counts as confirmed.
-func (s *Server) adminSetEmail(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminSetEmail(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "email_set", "err.email_taken", func(name string) error {
 		_, err := s.ids.SetEmail(r.Context(), name, formValue(r, "email"))
 		return err

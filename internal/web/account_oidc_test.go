@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -26,6 +23,7 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // rpWorld is Pelote with its OpenID provider served at the test server's
@@ -48,9 +46,9 @@ type rpWorld struct {
 func newRPWorld(t *testing.T, configure ...func(*store.DB, *Options)) *rpWorld {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	db := storetest.Open(t, store.Own(), identity.Migrations(), openid.Migrations(), queue.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	keys, err := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	if err != nil {
 		t.Fatal(err)
@@ -124,13 +122,8 @@ var loginNextRE = regexp.MustCompile(`name="next" value="([^"]*)"`)
 
 // rpBrowser is a browser that stops at the relying party's callback.
 func (w *rpWorld) rpBrowser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{e: w.env, c: &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(req.URL.String(), w.rpURL) {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}}
+	kb := testkit.NewBrowser(w.t, w.url, w.rpURL)
+	return &browser{e: w.env, kb: kb, c: kb.Client}
 }
 
 // signIn runs the code flow in b (signed in already or not) and returns

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,7 +32,7 @@ func (v *adminAccountsView) pageURL(n int) string {
 	return "/admin/accounts?" + q.Encode()
 }
 
-func (s *Server) adminAccountsPage(w http.ResponseWriter, r *http.Request, view *adminAccountsView, status int) {
+func (s *accountsArea) adminAccountsPage(w http.ResponseWriter, r *http.Request, view *adminAccountsView, status int) {
 	view.Search = r.URL.Query().Get("q")
 	view.PageNo, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	view.PageNo = max(view.PageNo, 1)
@@ -46,11 +47,11 @@ func (s *Server) adminAccountsPage(w http.ResponseWriter, r *http.Request, view 
 	s.render(w, r, status, "admin_accounts", view)
 }
 
-func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccounts(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountsPage(w, r, &adminAccountsView{page: s.newPage(r, v, "admin.accounts.title")}, http.StatusOK)
 }
 
-func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminCreateAccount(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -104,7 +105,7 @@ func (s *Server) adminAccountPage(w http.ResponseWriter, r *http.Request, view *
 	s.render(w, r, status, "admin_account", view)
 }
 
-func (s *Server) adminAccount(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccount(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountPage(w, r, &adminAccountView{page: s.newPage(r, v, "admin.account.title")}, http.StatusOK)
 }
 
@@ -124,33 +125,67 @@ func (s *Server) adminAccountDo(w http.ResponseWriter, r *http.Request, v *visit
 	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(name)+"?ok="+notice, http.StatusSeeOther)
 }
 
-func (s *Server) adminAccountState(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccountState(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "state_changed", "", func(name string) error {
 		return s.ids.SetState(r.Context(), name, identity.State(r.PostFormValue("state")))
 	})
 }
 
-func (s *Server) adminAccountPassword(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccountPassword(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "password_reset", "", func(name string) error {
 		return s.ids.SetPassword(r.Context(), name, r.PostFormValue("password"), 0)
 	})
 }
 
-func (s *Server) adminAccountAddGroup(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccountAddGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "member_added", "err.already_member", func(name string) error {
 		return s.ids.AddMember(r.Context(), formValue(r, "group"), name)
 	})
 }
 
-func (s *Server) adminAccountRemoveGroup(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccountRemoveGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "member_removed", "", func(name string) error {
 		return s.ids.RemoveMember(r.Context(), r.PathValue("group"), name)
 	})
 }
 
-func (s *Server) adminAccountAddProfile(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *accountsArea) adminAccountAddProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "profile_added", "err.profile_taken", func(name string) error {
 		_, err := s.ids.AddProfile(r.Context(), name, formValue(r, "service"), formValue(r, "name"), true)
 		return err
 	})
+}
+
+// accountsArea is the administrators' pages of accounts.
+type accountsArea struct {
+	*Server
+	ids accountsStore
+}
+
+// accountsStore is what the administrators' account pages need of identity.
+type accountsStore interface {
+	Accounts(ctx context.Context, q identity.AccountQuery) ([]identity.Account, error)
+	AddMember(ctx context.Context, group, username string) error
+	AddProfile(ctx context.Context, username, service, name string, admin identity.ByAdmin) (identity.Profile, error)
+	CreateAccount(ctx context.Context, n identity.NewAccount) (identity.Account, error)
+	RemoveMember(ctx context.Context, group, username string) error
+	SetEmail(ctx context.Context, username, email string) (identity.Account, error)
+	SetPassword(ctx context.Context, username, password string, keepSession int64) error
+	SetState(ctx context.Context, username string, state identity.State) error
+}
+
+func (s *accountsArea) mount(m *mounter) {
+	m.entry(menuEntry{Order: 100, Path: "/admin/accounts", Key: "nav.accounts", Admin: true})
+	m.admin("GET /admin", func(w http.ResponseWriter, r *http.Request, _ *visit) {
+		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
+	})
+	m.admin("GET /admin/accounts", s.adminAccounts)
+	m.admin("POST /admin/accounts", s.adminCreateAccount)
+	m.admin("GET /admin/accounts/{name}", s.adminAccount)
+	m.admin("POST /admin/accounts/{name}/state", s.adminAccountState)
+	m.admin("POST /admin/accounts/{name}/password", s.adminAccountPassword)
+	m.admin("POST /admin/accounts/{name}/email", s.adminSetEmail)
+	m.admin("POST /admin/accounts/{name}/groups", s.adminAccountAddGroup)
+	m.admin("POST /admin/accounts/{name}/groups/{group}/remove", s.adminAccountRemoveGroup)
+	m.admin("POST /admin/accounts/{name}/profiles", s.adminAccountAddProfile)
 }

@@ -16,9 +16,26 @@ import (
 	"pelote/internal/store"
 )
 
-// clientRoutes registers the administrators' pages for OpenID clients
-// under /admin/clients.
-func (s *Server) clientRoutes(admin routeFunc) {
+// clientsArea is the administrators' pages of OpenID clients.
+type clientsArea struct {
+	*Server
+	ids clientChoiceStore
+}
+
+// clientChoiceStore is the services and groups a client form offers.
+type clientChoiceStore interface {
+	Group(ctx context.Context, name string) (identity.Group, error)
+	Groups(ctx context.Context) ([]identity.Group, error)
+	Service(ctx context.Context, name string) (identity.Service, error)
+	Services(ctx context.Context) ([]identity.Service, error)
+}
+
+func (s *clientsArea) mount(m *mounter) {
+	if s.opts.OIDC == nil {
+		return
+	}
+	m.entry(menuEntry{Order: 130, Path: "/admin/clients", Key: "oidc.nav.clients", Admin: true})
+	admin := m.admin
 	admin("GET /admin/clients", s.adminClients)
 	admin("POST /admin/clients", s.adminCreateClient)
 	admin("GET /admin/clients/{id}", s.adminClient)
@@ -27,7 +44,7 @@ func (s *Server) clientRoutes(admin routeFunc) {
 	admin("POST /admin/clients/{id}/delete", s.adminDeleteClient)
 }
 
-func (s *Server) clients() *openid.Store { return s.opts.OIDC.Store() }
+func (s *clientsArea) clients() *openid.Store { return s.opts.OIDC.Store() }
 
 // clientForm is the client as the admin typed it: lists stay text so a
 // refused form comes back exactly as it was sent.
@@ -93,7 +110,7 @@ type clientChoices struct {
 	Algorithms []string
 }
 
-func (s *Server) loadChoices(ctx context.Context, c *clientChoices) error {
+func (s *clientsArea) loadChoices(ctx context.Context, c *clientChoices) error {
 	var err error
 	c.Algorithms = openid.Algorithms
 	if c.Services, err = s.ids.Services(ctx); err != nil {
@@ -106,7 +123,7 @@ func (s *Server) loadChoices(ctx context.Context, c *clientChoices) error {
 // checkChoices refuses a service or group that is not (any more) in the
 // lists: the store would answer "not found", which reads as if the client
 // itself were missing.
-func (s *Server) checkChoices(ctx context.Context, f clientForm) error {
+func (s *clientsArea) checkChoices(ctx context.Context, f clientForm) error {
 	var errs []error
 	if f.Service != "" {
 		if _, err := s.ids.Service(ctx, f.Service); errors.Is(err, store.ErrNotFound) {
@@ -129,13 +146,13 @@ func (s *Server) checkChoices(ctx context.Context, f clientForm) error {
 // explainClient is explain for the client forms. The store's reasons name
 // the value refused (a URI, a scope) in quotes; showing it tells the admin
 // which of several lines to fix, which the per-field message cannot.
-func (s *Server) explainClient(r *http.Request, p *page, err error) int {
-	status := s.explain(r, p, err, "err.client_taken")
+func (s *clientsArea) explainClient(r *http.Request, p *page, err error) int {
+	status := s.explain(r, p, err, "clients.err.client_taken")
 	var inv *identity.InvalidError
 	if errors.As(err, &inv) {
 		if q, qerr := strconv.QuotedPrefix(inv.Reason); qerr == nil {
 			v, _ := strconv.Unquote(q)
-			p.Errors = append(p.Errors, p.T("err.client_value", v))
+			p.Errors = append(p.Errors, p.T("clients.err.client_value", v))
 		}
 	}
 	return status
@@ -148,7 +165,7 @@ type adminClientsView struct {
 	Form    clientForm
 }
 
-func (s *Server) adminClientsPage(w http.ResponseWriter, r *http.Request, view *adminClientsView, status int) {
+func (s *clientsArea) adminClientsPage(w http.ResponseWriter, r *http.Request, view *adminClientsView, status int) {
 	var err error
 	view.Clients, err = s.clients().Clients(r.Context())
 	if err == nil {
@@ -160,16 +177,16 @@ func (s *Server) adminClientsPage(w http.ResponseWriter, r *http.Request, view *
 	s.render(w, r, status, "admin_clients", view)
 }
 
-func (s *Server) adminClients(w http.ResponseWriter, r *http.Request, v *visit) {
-	view := &adminClientsView{page: s.newPage(r, v, "admin.clients.title"), Form: newClientForm()}
+func (s *clientsArea) adminClients(w http.ResponseWriter, r *http.Request, v *visit) {
+	view := &adminClientsView{page: s.newPage(r, v, "clients.admin.clients.title"), Form: newClientForm()}
 	s.adminClientsPage(w, r, view, http.StatusOK)
 }
 
-func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminCreateClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	view := &adminClientsView{page: s.newPage(r, v, "admin.clients.title"), Form: readClientForm(r)}
+	view := &adminClientsView{page: s.newPage(r, v, "clients.admin.clients.title"), Form: readClientForm(r)}
 	c, secret, err := s.createClient(r.Context(), view.Form)
 	if err != nil {
 		s.adminClientsPage(w, r, view, s.explainClient(r, &view.page, err))
@@ -178,46 +195,18 @@ func (s *Server) adminCreateClient(w http.ResponseWriter, r *http.Request, v *vi
 	s.log.Info("client created", "request_id", reqID(r), "by", v.account.ID, "client", c.ID)
 	// The secret exists only in this response: rendered here, never put in
 	// a redirect URL, where it would stay in history and logs.
-	cv := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: c, Secret: secret, Created: true, Form: formOfClient(c)}
-	cv.Notice = cv.T("ok.client_created")
+	cv := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: c, Secret: secret, Created: true, Form: formOfClient(c)}
+	cv.Notice = cv.T("clients.ok.client_created")
 	s.adminClientPage(w, r, cv, http.StatusCreated)
 }
 
 // createClient creates the client and, when no service was chosen, the
 // client's own service named after it, as `pelote client add` does.
-func (s *Server) createClient(ctx context.Context, f clientForm) (openid.Client, string, error) {
+func (s *clientsArea) createClient(ctx context.Context, f clientForm) (openid.Client, string, error) {
 	if err := s.checkChoices(ctx, f); err != nil {
 		return openid.Client{}, "", err
 	}
-	c := f.client()
-	own := c.Service == ""
-	if own {
-		c.Service = strings.ToLower(strings.TrimSpace(c.ID))
-	}
-	// The store validates before it looks the service up, so the service
-	// is created only for a client that is otherwise valid.
-	cl, secret, err := s.clients().CreateClient(ctx, c)
-	if !own || !errors.Is(err, store.ErrNotFound) {
-		return cl, secret, err
-	}
-	if err := s.createOwnService(ctx, c); err != nil {
-		return openid.Client{}, "", err
-	}
-	return s.clients().CreateClient(ctx, c)
-}
-
-// createOwnService adds the service of a new client, with the CLI's
-// defaults. A taken client id is reported first, so a failed creation
-// leaves no stray service behind.
-func (s *Server) createOwnService(ctx context.Context, c openid.Client) error {
-	if _, err := s.clients().Client(ctx, strings.ToLower(strings.TrimSpace(c.ID))); err == nil {
-		return fmt.Errorf("client %q: %w", c.ID, store.ErrConflict)
-	}
-	_, err := s.ids.CreateService(ctx, identity.Service{Name: c.Service, ProfileQuota: 1, ExtraProfiles: identity.RefuseExtra})
-	if errors.Is(err, store.ErrConflict) {
-		return nil // created meanwhile: use it
-	}
-	return err
+	return s.clients().CreateClientWithService(ctx, f.client())
 }
 
 type adminClientView struct {
@@ -235,7 +224,7 @@ type adminClientView struct {
 
 // adminClientPage shows view.Client, loaded by the caller, with its edit
 // form (view.Form: the stored values, or those a refused form sent).
-func (s *Server) adminClientPage(w http.ResponseWriter, r *http.Request, view *adminClientView, status int) {
+func (s *clientsArea) adminClientPage(w http.ResponseWriter, r *http.Request, view *adminClientView, status int) {
 	if err := s.loadChoices(r.Context(), &view.clientChoices); err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
 	}
@@ -251,11 +240,11 @@ func (s *Server) adminClientPage(w http.ResponseWriter, r *http.Request, view *a
 
 // loadClient fetches the client named in the path, or answers 404 (or the
 // database's error) itself.
-func (s *Server) loadClient(w http.ResponseWriter, r *http.Request) (openid.Client, bool) {
+func (s *clientsArea) loadClient(w http.ResponseWriter, r *http.Request) (openid.Client, bool) {
 	c, err := s.clients().Client(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "err.client_unknown")
+		s.errorPage(w, r, http.StatusNotFound, "clients.err.client_unknown")
 		return c, false
 	case err != nil:
 		s.dbError(w, r, err)
@@ -264,16 +253,16 @@ func (s *Server) loadClient(w http.ResponseWriter, r *http.Request) (openid.Clie
 	return c, true
 }
 
-func (s *Server) adminClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	c, ok := s.loadClient(w, r)
 	if !ok {
 		return
 	}
-	view := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: c, Form: formOfClient(c)}
+	view := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: c, Form: formOfClient(c)}
 	s.adminClientPage(w, r, view, http.StatusOK)
 }
 
-func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -290,7 +279,7 @@ func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *vi
 		_, err = s.clients().UpdateClient(r.Context(), f.client())
 	}
 	if err != nil {
-		view := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: old, Form: f}
+		view := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: old, Form: f}
 		s.adminClientPage(w, r, view, s.explainClient(r, &view.page, err))
 		return
 	}
@@ -298,14 +287,14 @@ func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request, v *vi
 	http.Redirect(w, r, "/admin/clients/"+url.PathEscape(old.ID)+"?ok=client_saved", http.StatusSeeOther)
 }
 
-func (s *Server) adminRotateSecret(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminRotateSecret(w http.ResponseWriter, r *http.Request, v *visit) {
 	c, ok := s.loadClient(w, r)
 	if !ok {
 		return
 	}
-	view := &adminClientView{page: s.newPage(r, v, "admin.client.title"), Client: c, Form: formOfClient(c)}
+	view := &adminClientView{page: s.newPage(r, v, "clients.admin.client.title"), Client: c, Form: formOfClient(c)}
 	if c.Public {
-		view.Errors = append(view.Errors, view.T("err.client_public"))
+		view.Errors = append(view.Errors, view.T("clients.err.client_public"))
 		s.adminClientPage(w, r, view, http.StatusConflict)
 		return
 	}
@@ -315,16 +304,16 @@ func (s *Server) adminRotateSecret(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	s.log.Info("client secret rotated", "request_id", reqID(r), "by", v.account.ID, "client", c.ID)
-	view.Secret, view.Notice = secret, view.T("ok.secret_rotated")
+	view.Secret, view.Notice = secret, view.T("clients.ok.secret_rotated")
 	s.adminClientPage(w, r, view, http.StatusOK)
 }
 
-func (s *Server) adminDeleteClient(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *clientsArea) adminDeleteClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("id")
 	err := s.clients().DeleteClient(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "err.client_unknown")
+		s.errorPage(w, r, http.StatusNotFound, "clients.err.client_unknown")
 		return
 	case err != nil:
 		s.dbError(w, r, err)

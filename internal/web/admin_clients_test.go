@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +19,7 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // newOIDCEnv is newEnv with the OpenID provider on, and its store to check
@@ -28,9 +27,9 @@ import (
 func newOIDCEnv(t *testing.T) (*env, *openid.Store) {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	db := storetest.Open(t, store.Own(), identity.Migrations(), openid.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	keys, err := secret.New(bytes.Repeat([]byte{3}, secret.Size))
 	if err != nil {
 		t.Fatal(err)

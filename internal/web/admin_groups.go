@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -13,7 +14,7 @@ type adminGroupsView struct {
 	Form   struct{ Name, Description string }
 }
 
-func (s *Server) adminGroupsPage(w http.ResponseWriter, r *http.Request, view *adminGroupsView, status int) {
+func (s *groupsArea) adminGroupsPage(w http.ResponseWriter, r *http.Request, view *adminGroupsView, status int) {
 	groups, err := s.ids.Groups(r.Context())
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
@@ -22,11 +23,11 @@ func (s *Server) adminGroupsPage(w http.ResponseWriter, r *http.Request, view *a
 	s.render(w, r, status, "admin_groups", view)
 }
 
-func (s *Server) adminGroups(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *groupsArea) adminGroups(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminGroupsPage(w, r, &adminGroupsView{page: s.newPage(r, v, "admin.groups.title")}, http.StatusOK)
 }
 
-func (s *Server) adminCreateGroup(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *groupsArea) adminCreateGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -62,7 +63,7 @@ func (s *Server) adminGroupPage(w http.ResponseWriter, r *http.Request, view *ad
 	s.render(w, r, status, "admin_group", view)
 }
 
-func (s *Server) adminGroup(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *groupsArea) adminGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminGroupPage(w, r, &adminGroupView{page: s.newPage(r, v, "admin.group.title")}, http.StatusOK)
 }
 
@@ -80,23 +81,48 @@ func (s *Server) adminGroupDo(w http.ResponseWriter, r *http.Request, v *visit, 
 	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(group)+"?ok="+notice, http.StatusSeeOther)
 }
 
-func (s *Server) adminGroupAddMember(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *groupsArea) adminGroupAddMember(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminGroupDo(w, r, v, "member_added", "err.already_member", func(group string) error {
 		return s.ids.AddMember(r.Context(), group, formValue(r, "username"))
 	})
 }
 
-func (s *Server) adminGroupRemoveMember(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *groupsArea) adminGroupRemoveMember(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminGroupDo(w, r, v, "member_removed", "", func(group string) error {
 		return s.ids.RemoveMember(r.Context(), group, r.PathValue("user"))
 	})
 }
 
-func (s *Server) adminDeleteGroup(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *groupsArea) adminDeleteGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err := s.ids.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
 		view := &adminGroupView{page: s.newPage(r, v, "admin.group.title")}
 		s.adminGroupPage(w, r, view, s.explain(r, &view.page, err, ""))
 		return
 	}
 	http.Redirect(w, r, "/admin/groups?ok=group_deleted", http.StatusSeeOther)
+}
+
+// groupsArea is the administrators' pages of groups.
+type groupsArea struct {
+	*Server
+	ids groupsStore
+}
+
+// groupsStore is what the administrators' group pages need of identity.
+type groupsStore interface {
+	AddMember(ctx context.Context, group, username string) error
+	CreateGroup(ctx context.Context, name, description string) (identity.Group, error)
+	DeleteGroup(ctx context.Context, name string) error
+	Groups(ctx context.Context) ([]identity.Group, error)
+	RemoveMember(ctx context.Context, group, username string) error
+}
+
+func (s *groupsArea) mount(m *mounter) {
+	m.entry(menuEntry{Order: 110, Path: "/admin/groups", Key: "nav.groups", Admin: true})
+	m.admin("GET /admin/groups", s.adminGroups)
+	m.admin("POST /admin/groups", s.adminCreateGroup)
+	m.admin("GET /admin/groups/{name}", s.adminGroup)
+	m.admin("POST /admin/groups/{name}/members", s.adminGroupAddMember)
+	m.admin("POST /admin/groups/{name}/members/{user}/remove", s.adminGroupRemoveMember)
+	m.admin("POST /admin/groups/{name}/delete", s.adminDeleteGroup)
 }

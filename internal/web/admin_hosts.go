@@ -13,14 +13,34 @@ import (
 	"pelote/internal/store"
 )
 
-// hostRoutes registers the administrators' pages for machine access
-// under /admin/hosts.
-func (s *Server) hostRoutes(admin routeFunc) {
-	admin("GET /admin/hosts", s.adminHosts)
-	admin("POST /admin/hosts", s.adminCreateHost)
-	admin("POST /admin/hosts/{name}/grant", s.adminHostGrant)
-	admin("POST /admin/hosts/{name}/revoke", s.adminHostRevoke)
-	admin("POST /admin/hosts/{name}/delete", s.adminDeleteHost)
+// hostsArea is machine access: the hosts' API, the members' SSH keys and
+// the administrators' page of hosts.
+type hostsArea struct {
+	*Server
+	ids hostsIdentity
+}
+
+// hostsIdentity is what the host and SSH key pages need of identity.
+type hostsIdentity interface {
+	Account(ctx context.Context, username string) (identity.Account, error)
+	Group(ctx context.Context, name string) (identity.Group, error)
+	Groups(ctx context.Context) ([]identity.Group, error)
+	VerifyOwnPassword(ctx context.Context, accountID int64, password string) error
+}
+
+func (s *hostsArea) mount(m *mounter) {
+	if s.opts.Access == nil {
+		return
+	}
+	m.entry(menuEntry{Order: 140, Path: "/admin/hosts", Key: "access.nav.hosts", Admin: true})
+	m.public("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)
+	m.member("POST /account/ssh-keys", s.accountAddKey)
+	m.member("POST /account/ssh-keys/{id}/delete", s.accountDeleteKey)
+	m.admin("GET /admin/hosts", s.adminHosts)
+	m.admin("POST /admin/hosts", s.adminCreateHost)
+	m.admin("POST /admin/hosts/{name}/grant", s.adminHostGrant)
+	m.admin("POST /admin/hosts/{name}/revoke", s.adminHostRevoke)
+	m.admin("POST /admin/hosts/{name}/delete", s.adminDeleteHost)
 }
 
 // Kinds of name a grant form sends, as `pelote access grant [--group]`.
@@ -49,11 +69,11 @@ type adminHostsView struct {
 	New *newHost
 }
 
-func (s *Server) hostsView(r *http.Request, v *visit) *adminHostsView {
-	return &adminHostsView{page: s.newPage(r, v, "admin.hosts.title")}
+func (s *hostsArea) hostsView(r *http.Request, v *visit) *adminHostsView {
+	return &adminHostsView{page: s.newPage(r, v, "hosts.admin.hosts.title")}
 }
 
-func (s *Server) adminHostsPage(w http.ResponseWriter, r *http.Request, view *adminHostsView, status int) {
+func (s *hostsArea) adminHostsPage(w http.ResponseWriter, r *http.Request, view *adminHostsView, status int) {
 	hosts, err := s.opts.Access.Hosts(r.Context())
 	if err == nil {
 		view.Groups, err = s.ids.Groups(r.Context())
@@ -65,13 +85,13 @@ func (s *Server) adminHostsPage(w http.ResponseWriter, r *http.Request, view *ad
 	s.render(w, r, status, "admin_hosts", view)
 }
 
-func (s *Server) adminHosts(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *hostsArea) adminHosts(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminHostsPage(w, r, s.hostsView(r, v), http.StatusOK)
 }
 
 // adminCreateHost adds a host and, as `pelote host add --group`, lets a
 // group reach it. The answer is the only place its token ever appears.
-func (s *Server) adminCreateHost(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *hostsArea) adminCreateHost(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -85,22 +105,22 @@ func (s *Server) adminCreateHost(w http.ResponseWriter, r *http.Request, v *visi
 		err = s.checkHostGroup(ctx, view.Form.Group)
 	}
 	if err != nil {
-		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "err.host_taken"))
+		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "hosts.err.host_taken"))
 		return
 	}
 	token, err := s.opts.Access.AddHost(ctx, name)
 	if err != nil {
-		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "err.host_taken"))
+		s.adminHostsPage(w, r, view, s.explainHost(r, &view.page, err, "hosts.err.host_taken"))
 		return
 	}
 	s.log.Info("host added", "request_id", reqID(r), "by", v.account.ID, "host", name)
 	view.New = &newHost{Name: name, Token: token, Server: s.publicBase(r)}
-	view.Notice = view.T("ok.host_created")
+	view.Notice = view.T("hosts.ok.host_created")
 	if g := view.Form.Group; g != "" {
 		if err := s.opts.Access.Grant(ctx, name, g, true); err != nil {
 			// The host exists now: its token must still be shown.
 			view.Errors = append(view.Errors, view.T("hosts.created_but"))
-			s.explainHost(r, &view.page, err, "err.host_already_granted")
+			s.explainHost(r, &view.page, err, "hosts.err.host_already_granted")
 		} else {
 			s.log.Info("host access granted", "request_id", reqID(r), "by", v.account.ID, "host", name, "group", g)
 		}
@@ -110,7 +130,7 @@ func (s *Server) adminCreateHost(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 // checkHostGroup refuses a create form's group that does not exist.
-func (s *Server) checkHostGroup(ctx context.Context, group string) error {
+func (s *hostsArea) checkHostGroup(ctx context.Context, group string) error {
 	if group == "" {
 		return nil
 	}
@@ -119,7 +139,7 @@ func (s *Server) checkHostGroup(ctx context.Context, group string) error {
 		return err
 	}
 	if _, err := s.ids.Group(ctx, n); errors.Is(err, store.ErrNotFound) {
-		return &missingError{key: "err.host_no_group", name: n}
+		return &missingError{key: "hosts.err.host_no_group", name: n}
 	} else if err != nil {
 		return err
 	}
@@ -134,7 +154,7 @@ func (e *missingError) Error() string { return fmt.Sprintf("%s %q", e.key, e.nam
 func (e *missingError) Unwrap() error { return store.ErrNotFound }
 
 // explainHost is explain, with a precise message for a missing name.
-func (s *Server) explainHost(r *http.Request, p *page, err error, conflictKey string) int {
+func (s *hostsArea) explainHost(r *http.Request, p *page, err error, conflictKey string) int {
 	var miss *missingError
 	if errors.As(err, &miss) {
 		p.Errors = append(p.Errors, p.T(miss.key, miss.name))
@@ -145,7 +165,7 @@ func (s *Server) explainHost(r *http.Request, p *page, err error, conflictKey st
 
 // grantee reads who a grant or revoke names. Without a kind, the name is
 // an account if one has it, else a group, as `pelote access grant`.
-func (s *Server) grantee(ctx context.Context, r *http.Request) (who string, group bool, err error) {
+func (s *hostsArea) grantee(ctx context.Context, r *http.Request) (who string, group bool, err error) {
 	kind := formValue(r, "kind")
 	if kind != "" && kind != kindAccount && kind != kindGroup {
 		return "", false, &identity.InvalidError{Field: "host_kind", Reason: "choose account or group"}
@@ -162,13 +182,13 @@ func (s *Server) grantee(ctx context.Context, r *http.Request) (who string, grou
 		case !errors.Is(err, store.ErrNotFound):
 			return "", false, err
 		case kind == kindAccount:
-			return "", false, &missingError{key: "err.host_no_account", name: who}
+			return "", false, &missingError{key: "hosts.err.host_no_account", name: who}
 		}
 	}
 	if _, err := s.ids.Group(ctx, who); errors.Is(err, store.ErrNotFound) {
-		key := "err.host_no_group"
+		key := "hosts.err.host_no_group"
 		if kind == "" {
-			key = "err.host_no_one"
+			key = "hosts.err.host_no_one"
 		}
 		return "", false, &missingError{key: key, name: who}
 	} else if err != nil {
@@ -179,7 +199,7 @@ func (s *Server) grantee(ctx context.Context, r *http.Request) (who string, grou
 
 // adminHostDo runs one change to a host's access and answers as the other
 // admin pages: back to the list with a notice, or the list with the error.
-func (s *Server) adminHostDo(w http.ResponseWriter, r *http.Request, v *visit, notice, conflictKey string, change func(host string) error) {
+func (s *hostsArea) adminHostDo(w http.ResponseWriter, r *http.Request, v *visit, notice, conflictKey string, change func(host string) error) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -196,8 +216,8 @@ func (s *Server) adminHostDo(w http.ResponseWriter, r *http.Request, v *visit, n
 	http.Redirect(w, r, "/admin/hosts?ok="+notice, http.StatusSeeOther)
 }
 
-func (s *Server) adminHostGrant(w http.ResponseWriter, r *http.Request, v *visit) {
-	s.adminHostDo(w, r, v, "host_granted", "err.host_already_granted", func(host string) error {
+func (s *hostsArea) adminHostGrant(w http.ResponseWriter, r *http.Request, v *visit) {
+	s.adminHostDo(w, r, v, "host_granted", "hosts.err.host_already_granted", func(host string) error {
 		who, group, err := s.grantee(r.Context(), r)
 		if err != nil {
 			return err
@@ -206,7 +226,7 @@ func (s *Server) adminHostGrant(w http.ResponseWriter, r *http.Request, v *visit
 	})
 }
 
-func (s *Server) adminHostRevoke(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *hostsArea) adminHostRevoke(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminHostDo(w, r, v, "host_revoked", "", func(host string) error {
 		who, group, err := s.grantee(r.Context(), r)
 		if err != nil {
@@ -216,7 +236,7 @@ func (s *Server) adminHostRevoke(w http.ResponseWriter, r *http.Request, v *visi
 	})
 }
 
-func (s *Server) adminDeleteHost(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *hostsArea) adminDeleteHost(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminHostDo(w, r, v, "host_deleted", "", func(host string) error {
 		return s.opts.Access.RemoveHost(r.Context(), host)
 	})

@@ -34,13 +34,19 @@ const alertmanagerPath = "/api/alertmanager"
 // alerts, far more than the 64 KiB of a form.
 const maxAlertmanagerBody = 1 << 20
 
-// notifyRoutes registers the operators' page of notifications and the
+// notifyArea is the operators' page of notifications and the
 // Alertmanager endpoint.
-func (s *Server) notifyRoutes(mux *http.ServeMux, admin routeFunc) {
-	mux.HandleFunc("POST "+alertmanagerPath, s.alertmanager)
-	admin("GET /admin/notify", s.adminNotify)
-	admin("POST /admin/notify/channels/{name}/test", s.adminNotifyTest)
-	admin("POST /admin/notify/deliveries/{id}/retry", s.adminNotifyRetry)
+type notifyArea struct{ *Server }
+
+func (s *notifyArea) mount(m *mounter) {
+	if s.opts.Notify == nil {
+		return
+	}
+	m.entry(menuEntry{Order: 170, Path: "/admin/notify", Key: "notify.nav.notify", Admin: true})
+	m.public("POST "+alertmanagerPath, s.alertmanager)
+	m.admin("GET /admin/notify", s.adminNotify)
+	m.admin("POST /admin/notify/channels/{name}/test", s.adminNotifyTest)
+	m.admin("POST /admin/notify/deliveries/{id}/retry", s.adminNotifyRetry)
 }
 
 type adminNotifyView struct {
@@ -51,7 +57,7 @@ type adminNotifyView struct {
 	ReloadError string
 }
 
-func (s *Server) adminNotifyPage(w http.ResponseWriter, r *http.Request, view *adminNotifyView, status int) {
+func (s *notifyArea) adminNotifyPage(w http.ResponseWriter, r *http.Request, view *adminNotifyView, status int) {
 	o, err := s.opts.Notify.Overview(r.Context())
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
@@ -65,18 +71,18 @@ func (s *Server) adminNotifyPage(w http.ResponseWriter, r *http.Request, view *a
 	s.render(w, r, status, "admin_notify", view)
 }
 
-func (s *Server) adminNotify(w http.ResponseWriter, r *http.Request, v *visit) {
-	s.adminNotifyPage(w, r, &adminNotifyView{page: s.newPage(r, v, "admin.notify.title")}, http.StatusOK)
+func (s *notifyArea) adminNotify(w http.ResponseWriter, r *http.Request, v *visit) {
+	s.adminNotifyPage(w, r, &adminNotifyView{page: s.newPage(r, v, "notify.admin.notify.title")}, http.StatusOK)
 }
 
 // adminNotifyTest sends a test message through one channel now and shows
 // how it went; a channel that fails is the answer, not an error of the
 // page.
-func (s *Server) adminNotifyTest(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *notifyArea) adminNotifyTest(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	view := &adminNotifyView{page: s.newPage(r, v, "admin.notify.title")}
+	view := &adminNotifyView{page: s.newPage(r, v, "notify.admin.notify.title")}
 	name := r.PathValue("name")
 	d, err := s.opts.Notify.Test(r.Context(), name)
 	// The delivery is in the lists below, whatever became of it.
@@ -96,7 +102,7 @@ func (s *Server) adminNotifyTest(w http.ResponseWriter, r *http.Request, v *visi
 	s.adminNotifyPage(w, r, view, status)
 }
 
-func (s *Server) adminNotifyRetry(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *notifyArea) adminNotifyRetry(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -107,7 +113,7 @@ func (s *Server) adminNotifyRetry(w http.ResponseWriter, r *http.Request, v *vis
 		err = fmt.Errorf("delivery %q: %w", r.PathValue("id"), store.ErrNotFound)
 	}
 	if err != nil {
-		view := &adminNotifyView{page: s.newPage(r, v, "admin.notify.title")}
+		view := &adminNotifyView{page: s.newPage(r, v, "notify.admin.notify.title")}
 		status := http.StatusConflict
 		if errors.Is(err, store.ErrNotFound) {
 			view.Errors = append(view.Errors, view.T("notify.err.not_retriable"))
@@ -124,7 +130,7 @@ func (s *Server) adminNotifyRetry(w http.ResponseWriter, r *http.Request, v *vis
 // alertmanager takes Prometheus Alertmanager's webhook: a bearer token,
 // then a version 4 payload whose alerts go to the outbox. Errors are
 // plain text, for Alertmanager's log; a 5xx makes it try again.
-func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request) {
+func (s *notifyArea) alertmanager(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r, nil)
 	reply := func(status int, key string, args ...any) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -188,7 +188,7 @@ func TestAlertmanagerEndpoint(t *testing.T) {
 		t.Fatalf("%d messages stored from refused calls", k)
 	}
 	// Larger than a form may be, well within the endpoint's limit.
-	expect(t, postAlertmanager(t, e, amToken, []byte(fmt.Sprintf(amPayload, strings.Repeat("x", 200<<10)))), 200, "1 alerts taken.")
+	expect(t, postAlertmanager(t, e, amToken, []byte(fmt.Sprintf(amPayload, strings.Repeat("x", 200<<10)))), 200, "1 alert taken.")
 	if _, err := n.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -17,7 +18,7 @@ type adminServicesView struct {
 	}
 }
 
-func (s *Server) adminServicesPage(w http.ResponseWriter, r *http.Request, view *adminServicesView, status int) {
+func (s *servicesArea) adminServicesPage(w http.ResponseWriter, r *http.Request, view *adminServicesView, status int) {
 	list, err := s.ids.Services(r.Context())
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
@@ -26,7 +27,7 @@ func (s *Server) adminServicesPage(w http.ResponseWriter, r *http.Request, view 
 	s.render(w, r, status, "admin_services", view)
 }
 
-func (s *Server) adminServices(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *servicesArea) adminServices(w http.ResponseWriter, r *http.Request, v *visit) {
 	view := &adminServicesView{page: s.newPage(r, v, "admin.services.title")}
 	view.Form.Quota = 1
 	s.adminServicesPage(w, r, view, http.StatusOK)
@@ -42,7 +43,7 @@ func serviceForm(r *http.Request, name string) (identity.Service, error) {
 	return identity.Service{Name: name, ProfileQuota: q, ExtraProfiles: identity.ExtraProfiles(formValue(r, "extra"))}, nil
 }
 
-func (s *Server) adminCreateService(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *servicesArea) adminCreateService(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -60,7 +61,7 @@ func (s *Server) adminCreateService(w http.ResponseWriter, r *http.Request, v *v
 	http.Redirect(w, r, "/admin/services?ok=service_saved", http.StatusSeeOther)
 }
 
-func (s *Server) adminUpdateService(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *servicesArea) adminUpdateService(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -103,11 +104,11 @@ func (s *Server) approvalsFailed(w http.ResponseWriter, r *http.Request, v *visi
 	s.adminApprovalsPage(w, r, view, s.explain(r, &view.page, err, ""))
 }
 
-func (s *Server) adminApprovals(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *servicesArea) adminApprovals(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminApprovalsPage(w, r, &adminApprovalsView{page: s.newPage(r, v, "admin.approvals.title")}, http.StatusOK)
 }
 
-func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *servicesArea) adminDecide(w http.ResponseWriter, r *http.Request, v *visit) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	notice := ""
 	switch {
@@ -127,4 +128,30 @@ func (s *Server) adminDecide(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	s.log.Info("profile decided", "request_id", reqID(r), "by", v.account.ID, "decision", notice)
 	http.Redirect(w, r, "/admin/approvals?ok="+notice, http.StatusSeeOther)
+}
+
+// servicesArea is the administrators' pages of services and of what
+// waits for their approval (extra profiles, moderated sign-ups).
+type servicesArea struct {
+	*Server
+	ids servicesStore
+}
+
+// servicesStore is what the services and approvals pages need of identity.
+type servicesStore interface {
+	ApproveProfile(ctx context.Context, id int64) error
+	CreateService(ctx context.Context, sv identity.Service) (identity.Service, error)
+	RejectProfile(ctx context.Context, id int64) error
+	Services(ctx context.Context) ([]identity.Service, error)
+	UpdateService(ctx context.Context, sv identity.Service) error
+}
+
+func (s *servicesArea) mount(m *mounter) {
+	m.entry(menuEntry{Order: 120, Path: "/admin/services", Key: "nav.services", Admin: true})
+	m.entry(menuEntry{Order: 160, Path: "/admin/approvals", Key: "nav.approvals", Admin: true})
+	m.admin("GET /admin/services", s.adminServices)
+	m.admin("POST /admin/services", s.adminCreateService)
+	m.admin("POST /admin/services/{name}", s.adminUpdateService)
+	m.admin("GET /admin/approvals", s.adminApprovals)
+	m.admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
 }

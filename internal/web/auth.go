@@ -48,9 +48,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *visit), ad
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.currentVisit(r)
 		if err != nil {
-			p := s.newPage(r, nil, "error.title")
-			status := s.explain(r, &p, err, "err.internal")
-			s.render(w, r, status, "error", &errorView{page: p, Status: status})
+			s.dbError(w, r, err)
 			return
 		}
 		if v == nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"errors"
 	"fmt"
@@ -59,7 +60,7 @@ func (s *Server) clearForwardCookie(w http.ResponseWriter) {
 }
 
 // forwardSession returns the session the forward cookie names, if valid.
-func (s *Server) forwardSession(r *http.Request) (identity.Account, bool) {
+func (s *forwardArea) forwardSession(r *http.Request) (identity.Account, bool) {
 	c, err := r.Cookie(s.forwardCookie())
 	if err != nil {
 		return identity.Account{}, false
@@ -116,7 +117,7 @@ func (s *Server) forwardRule(u *url.URL) ([]string, bool) {
 // auth_request only understands 2xx, 401 and 403, so with X-Original-URL
 // a stranger gets 401 (the nginx configuration redirects it to the login);
 // Traefik and Caddy pass a redirect to the login page on to the browser.
-func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
+func (s *forwardArea) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	u, err := originalURL(r)
 	if err != nil {
@@ -134,7 +135,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
 		}
-		http.Redirect(w, r, s.publicLink("/login?next="+url.QueryEscape(u.String())), http.StatusFound)
+		http.Redirect(w, r, s.letters.Link("/login?next="+url.QueryEscape(u.String())), http.StatusFound)
 		return
 	}
 	if len(groups) > 0 && !slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(a.Groups, g) }) {
@@ -153,7 +154,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	if totp.Required && !totp.Enabled {
 		s.log.Info("forward auth refused: two-step verification required", "request_id", reqID(r), "account_id", a.ID)
 		lang := s.lang(r, &visit{account: a})
-		http.Error(w, s.cat.T(lang, "forward.totp_required", s.publicLink("/account/totp")), http.StatusForbidden)
+		http.Error(w, s.cat.T(lang, "forward.totp_required", s.letters.Link("/account/totp")), http.StatusForbidden)
 		return
 	}
 	h := w.Header()
@@ -191,4 +192,22 @@ func (s *Server) nextTarget(next string) string {
 		return t
 	}
 	return localPath(next)
+}
+
+// forwardArea is /auth/forward, which reverse proxies ask.
+type forwardArea struct {
+	*Server
+	ids forwardStore
+}
+
+// forwardStore is what forward-auth needs of a session.
+type forwardStore interface {
+	SessionByID(ctx context.Context, id int64) (identity.Session, identity.Account, error)
+	TOTPStatus(ctx context.Context, accountID int64) (identity.TOTPStatus, error)
+}
+
+func (s *forwardArea) mount(m *mounter) {
+	if s.opts.Forward != nil {
+		m.public("/auth/forward", s.forwardAuth)
+	}
 }

@@ -8,7 +8,7 @@ import (
 
 // healthz answers 200 while the database answers, 503 otherwise: what a
 // load balancer or a monitoring check should poll.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func (s *healthArea) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -24,7 +24,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz answers 200 once the server is listening and until it starts to
 // shut down, so a proxy stops sending traffic before connections close.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (s *healthArea) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if !s.ready.Load() {
@@ -33,4 +33,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))
+}
+
+// healthArea is /healthz and /readyz.
+type healthArea struct{ *Server }
+
+func (s *healthArea) mount(m *mounter) {
+	m.public("GET /healthz", s.healthz)
+	m.public("GET /readyz", s.readyz)
 }

@@ -15,7 +15,7 @@ type inviteView struct {
 	Sent                         bool
 }
 
-func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) inviteForm(w http.ResponseWriter, r *http.Request) {
 	v := &inviteView{page: s.newPage(r, nil, "invite.title"), Token: r.PathValue("token")}
 	if err := s.ids.CheckInvitation(r.Context(), v.Token); err != nil {
 		s.inviteFailed(w, r, v, err)
@@ -26,13 +26,13 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 
 // invite signs a newcomer up with an invitation: the account waits for
 // its address to be confirmed by the link mailed to it.
-func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) invite(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
 	v := &inviteView{page: s.newPage(r, nil, "invite.title"), Token: r.PathValue("token"),
 		Username: strings.ToLower(formValue(r, "username")), Name: formValue(r, "display_name"), Email: formValue(r, "email")}
-	if s.opts.Mailer == nil {
+	if !s.letters.On() {
 		v.Errors = []string{v.T("invite.no_mail")}
 		s.render(w, r, http.StatusServiceUnavailable, "invite", v)
 		return
@@ -68,7 +68,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "invite", v)
 }
 
-func (s *Server) inviteFailed(w http.ResponseWriter, r *http.Request, v *inviteView, err error) {
+func (s *signUpArea) inviteFailed(w http.ResponseWriter, r *http.Request, v *inviteView, err error) {
 	if errors.Is(err, identity.ErrInvitationInvalid) {
 		s.errorPage(w, r, http.StatusGone, "invite.invalid")
 		return
@@ -76,7 +76,7 @@ func (s *Server) inviteFailed(w http.ResponseWriter, r *http.Request, v *inviteV
 	s.render(w, r, s.explain(r, &v.page, err, "err.username_taken"), "invite", v)
 }
 
-func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) verifyEmail(w http.ResponseWriter, r *http.Request) {
 	a, awaiting, err := s.ids.VerifyEmail(r.Context(), r.PathValue("token"))
 	if errors.Is(err, identity.ErrVerificationInvalid) {
 		s.errorPage(w, r, http.StatusGone, "invite.verify_invalid")

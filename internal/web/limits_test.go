@@ -1,13 +1,12 @@
 package web
 
 import (
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 
 	"pelote/internal/ratelimit"
 	"pelote/internal/store"
+	"pelote/internal/testkit"
 )
 
 // TestLoginLimitAcrossNodes: two nodes on one database share an
@@ -23,7 +22,7 @@ func TestLoginLimitAcrossNodes(t *testing.T) {
 	})
 	e.account("alice", false)
 	opts.Limits = ratelimit.Shared(e.db, nil)
-	second, err := New(opts, e.ids, e.db, e.srv.cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	second, err := New(opts, e.ids, e.db, e.srv.cat, testkit.Quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -32,7 +33,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
-func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+func (s *signInArea) loginForm(w http.ResponseWriter, r *http.Request) {
 	if v, _ := s.currentVisit(r); v != nil {
 		// Signed in already, perhaps before forward-auth was set up.
 		s.setForwardCookie(w, v.session.ID)
@@ -47,7 +48,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 // login checks the limits before the password, so a blocked guesser costs
 // no argon2id work, and counts a failure against both the account and the
 // client address.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *signInArea) login(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -101,7 +102,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if totp.Enabled {
 		s.allowNextTarget(w, r, v.Next)
-		v.Title = v.T("login.totp_title")
+		v.Title = v.T("oidc.login.totp_title")
 		v.Challenge = s.challenge(a.ID)
 		s.render(w, r, http.StatusOK, "login_totp", v)
 		return
@@ -114,7 +115,7 @@ const challengeTTL = 5 * time.Minute
 
 // challenge proves, in the second-factor form, that the password step
 // passed for account: its id and a deadline, under an HMAC.
-func (s *Server) challenge(account int64) string {
+func (s *signInArea) challenge(account int64) string {
 	body := fmt.Sprintf("%d.%d", account, s.now().Add(challengeTTL).Unix())
 	return body + "." + s.mac(body)
 }
@@ -126,7 +127,7 @@ func (s *Server) mac(body string) string {
 }
 
 // checkChallenge returns the account a challenge was made for.
-func (s *Server) checkChallenge(c string) (int64, bool) {
+func (s *signInArea) checkChallenge(c string) (int64, bool) {
 	i := strings.LastIndexByte(c, '.')
 	if i < 0 || !hmac.Equal([]byte(c[i+1:]), []byte(s.mac(c[:i]))) {
 		return 0, false
@@ -142,16 +143,16 @@ func (s *Server) checkChallenge(c string) (int64, bool) {
 
 // loginTOTP is the second step: a code from the authenticator app or a
 // recovery code. Failures count against the account like passwords do.
-func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) {
+func (s *signInArea) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	v := &loginView{page: s.newPage(r, nil, "login.totp_title"), Next: formValue(r, "next"), Challenge: r.PostFormValue("challenge")}
+	v := &loginView{page: s.newPage(r, nil, "oidc.login.totp_title"), Next: formValue(r, "next"), Challenge: r.PostFormValue("challenge")}
 	s.allowNextTarget(w, r, v.Next)
 	id, ok := s.checkChallenge(v.Challenge)
 	if !ok {
 		v.Title = v.T("login.title")
-		v.Errors = []string{v.T("login.challenge_expired")}
+		v.Errors = []string{v.T("oidc.login.challenge_expired")}
 		s.render(w, r, http.StatusUnauthorized, "login", v)
 		return
 	}
@@ -173,7 +174,7 @@ func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, identity.ErrBadCode):
 		s.failedByAccount.Fail(key)
 		s.log.Info("second factor failed", "request_id", reqID(r))
-		v.Errors = []string{v.T("login.totp_bad_code")}
+		v.Errors = []string{v.T("oidc.login.totp_bad_code")}
 		s.render(w, r, http.StatusUnauthorized, "login_totp", v)
 		return
 	case err != nil:
@@ -190,7 +191,7 @@ func (s *Server) loginTOTP(w http.ResponseWriter, r *http.Request) {
 
 // allowNextTarget lets a login form for an OpenID request end at the
 // application (see allowFormTarget).
-func (s *Server) allowNextTarget(w http.ResponseWriter, r *http.Request, next string) {
+func (s *signInArea) allowNextTarget(w http.ResponseWriter, r *http.Request, next string) {
 	if t, ok := s.forwardTarget(next); ok {
 		allowFormTarget(w, t)
 		return
@@ -213,7 +214,7 @@ func (s *Server) allowNextTarget(w http.ResponseWriter, r *http.Request, next st
 
 // startSession signs a in and redirects to next. A session the browser
 // already had ends: one browser, one session.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity.Account, next string) {
+func (s *signInArea) startSession(w http.ResponseWriter, r *http.Request, a identity.Account, next string) {
 	if old, _ := s.currentVisit(r); old != nil {
 		// Its applications hear of it through identity.Store.SessionsEnded.
 		if err := s.ids.RevokeSession(r.Context(), old.account.ID, old.session.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -233,7 +234,42 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, a identity
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+func (s *signInArea) logout(w http.ResponseWriter, r *http.Request) {
 	s.endSession(w, r)
 	http.Redirect(w, r, "/login?ok=logged_out", http.StatusSeeOther)
+}
+
+// signInArea is logging in and out, the first administrator's setup and
+// the password reset by mail.
+type signInArea struct {
+	*Server
+	ids signInStore
+}
+
+// signInStore is what logging in, the setup link and the reset need of identity.
+type signInStore interface {
+	AccountByID(ctx context.Context, id int64) (identity.Account, error)
+	Authenticate(ctx context.Context, username, password string) (identity.Account, error)
+	CheckPasswordReset(ctx context.Context, token string) error
+	CheckSetupToken(ctx context.Context, token string) error
+	CreateSession(ctx context.Context, accountID int64, client string) (string, identity.Session, error)
+	RequestPasswordReset(ctx context.Context, login string) (token string, a identity.Account, found bool, err error)
+	ResetPassword(ctx context.Context, token, password string) (identity.Account, error)
+	RevokeSession(ctx context.Context, accountID, id int64) error
+	TOTPStatus(ctx context.Context, accountID int64) (identity.TOTPStatus, error)
+	UseSetupToken(ctx context.Context, token string, n identity.NewAccount) (identity.Account, error)
+	VerifySecondFactor(ctx context.Context, accountID int64, code string) (usedRecovery bool, err error)
+}
+
+func (s *signInArea) mount(m *mounter) {
+	m.public("GET /login", s.loginForm)
+	m.public("POST /login", s.login)
+	m.public("POST /login/totp", s.loginTOTP)
+	m.public("POST /logout", s.logout)
+	m.public("GET /login/forgot", s.forgotForm)
+	m.public("POST /login/forgot", s.forgot)
+	m.public("GET /login/reset/{token}", s.resetForm)
+	m.public("POST /login/reset/{token}", s.reset)
+	m.public("GET /setup/{token}", s.setupForm)
+	m.public("POST /setup/{token}", s.setup)
 }

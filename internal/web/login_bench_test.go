@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // BenchmarkLoginForm posts the login form through the whole handler stack
@@ -101,7 +101,7 @@ func benchServer(b *testing.B) *Server {
 		b.Fatal(err)
 	}
 	u, _ := url.Parse("http://localhost")
-	srv, err := New(Options{PublicURL: u, LoginPerAccount: 10, LoginPerAddress: 50, LoginWindow: time.Minute}, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := New(Options{PublicURL: u, LoginPerAccount: 10, LoginPerAddress: 50, LoginWindow: time.Minute}, ids, db, cat, testkit.Quiet)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,24 +34,28 @@ type Monitor struct {
 // only counted, and past this the count stops.
 const maxPingRead = 16 << 20
 
-// monitorRoutes registers the ping endpoint, /metrics, /status and the
-// operators' dashboard.
-func (s *Server) monitorRoutes(mux *http.ServeMux, admin routeFunc) {
+// monitorArea is the ping endpoint, /metrics, /status and the operators'
+// dashboard.
+type monitorArea struct{ *Server }
+
+func (s *monitorArea) mount(mt *mounter) {
 	m := s.opts.Monitor
 	if m == nil {
 		return
 	}
+	mt.entry(menuEntry{Order: 190, Path: "/admin/monitor", Key: "monitor.nav.monitor", Admin: true})
+	mux, admin := mt, mt.admin
 	rate := m.PingRate
 	if rate < 1 {
 		rate = 10
 	}
 	s.pings = ratelimit.NewBuckets(rate, s.clock)
-	mux.HandleFunc("/ping/{uuid}", s.ping)
-	mux.HandleFunc("/ping/{uuid}/{action}", s.ping)
-	mux.HandleFunc("GET /status", s.statusPage)
+	mux.public("/ping/{uuid}", s.ping)
+	mux.public("/ping/{uuid}/{action}", s.ping)
+	mux.public("GET /status", s.statusPage)
 	if m.MetricsToken != "" && m.Metrics != nil {
 		h := promhttp.HandlerFor(m.Metrics, promhttp.HandlerOpts{})
-		mux.Handle("GET /metrics", s.bearer(m.MetricsToken, h))
+		mux.handle("GET /metrics", s.bearer(m.MetricsToken, h))
 	}
 	admin("GET /admin/monitor", s.adminMonitor)
 	admin("GET /admin/monitor/{name}", s.adminCheck)
@@ -61,7 +65,7 @@ func (s *Server) monitorRoutes(mux *http.ServeMux, admin routeFunc) {
 }
 
 // bearer lets through requests with the token, compared in constant time.
-func (s *Server) bearer(token string, h http.Handler) http.Handler {
+func (s *monitorArea) bearer(token string, h http.Handler) http.Handler {
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
@@ -77,7 +81,7 @@ func (s *Server) bearer(token string, h http.Handler) http.Handler {
 // ping records a heartbeat's ping: /ping/UUID (success), /start, /fail or
 // /EXIT-CODE. It needs no session: the uuid is the secret. Answers are
 // plain text for scripts.
-func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
+func (s *monitorArea) ping(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut:
 	default:

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"pelote/internal/identity"
 	"pelote/internal/monitor"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // BenchmarkPing measures heartbeat pings through the whole handler stack,
@@ -35,8 +34,8 @@ func BenchmarkPing(b *testing.B) {
 	eng.Apply(checks, nil)
 	srv, err := New(Options{LoginPerAccount: 3, LoginPerAddress: 3, LoginWindow: time.Minute,
 		Monitor: &Monitor{Engine: eng, Heartbeats: hbs, PingRate: 1 << 20}},
-		identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})), db, cat,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+		identity.NewStore(db, identity.NewHasher(testkit.FastArgon2)), db, cat,
+		testkit.Quiet)
 	if err != nil {
 		b.Fatal(err)
 	}

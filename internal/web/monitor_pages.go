@@ -74,7 +74,7 @@ type checkRow struct {
 	Uptime             []string
 }
 
-func (s *Server) checkRows(r *http.Request, p *page, checks []monitor.Check, states map[string]monitor.State, spark map[string][]monitor.Point) []checkRow {
+func (s *monitorArea) checkRows(r *http.Request, p *page, checks []monitor.Check, states map[string]monitor.State, spark map[string][]monitor.Point) []checkRow {
 	e := s.opts.Monitor.Engine
 	rows := make([]checkRow, 0, len(checks))
 	for _, c := range checks {
@@ -117,11 +117,11 @@ type adminMonitorView struct {
 	Form     struct{ Target, Hours, Reason string }
 }
 
-func (s *Server) adminMonitor(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *monitorArea) adminMonitor(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminMonitorPage(w, r, &adminMonitorView{page: s.newPage(r, v, "monitor.title")}, http.StatusOK)
 }
 
-func (s *Server) adminMonitorPage(w http.ResponseWriter, r *http.Request, view *adminMonitorView, status int) {
+func (s *monitorArea) adminMonitorPage(w http.ResponseWriter, r *http.Request, view *adminMonitorView, status int) {
 	ctx := r.Context()
 	e := s.opts.Monitor.Engine
 	states, err := e.States(ctx)
@@ -181,7 +181,7 @@ type runRow struct {
 	Truncated bool
 }
 
-func (s *Server) incidentRows(p *page, list []monitor.Incident) []incidentRow {
+func (s *monitorArea) incidentRows(p *page, list []monitor.Incident) []incidentRow {
 	out := make([]incidentRow, 0, len(list))
 	for _, in := range list {
 		row := incidentRow{Check: in.Check, Start: in.Start, End: in.End,
@@ -196,7 +196,7 @@ func (s *Server) incidentRows(p *page, list []monitor.Incident) []incidentRow {
 	return out
 }
 
-func (s *Server) adminCheck(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *monitorArea) adminCheck(w http.ResponseWriter, r *http.Request, v *visit) {
 	ctx := r.Context()
 	e := s.opts.Monitor.Engine
 	c, ok := e.Check(r.PathValue("name"))
@@ -276,7 +276,7 @@ type adminRunView struct {
 }
 
 // adminRun shows one heartbeat run's log.
-func (s *Server) adminRun(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *monitorArea) adminRun(w http.ResponseWriter, r *http.Request, v *visit) {
 	ctx := r.Context()
 	c, ok := s.opts.Monitor.Engine.Check(r.PathValue("name"))
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -307,7 +307,7 @@ func (s *Server) adminRun(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // adminAddSilence starts a maintenance window over a check or a tag
 // ("tag:NAME") for some hours.
-func (s *Server) adminAddSilence(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *monitorArea) adminAddSilence(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -340,7 +340,7 @@ func (s *Server) adminAddSilence(w http.ResponseWriter, r *http.Request, v *visi
 	http.Redirect(w, r, "/admin/monitor?ok=silence_added", http.StatusSeeOther)
 }
 
-func (s *Server) adminDeleteSilence(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *monitorArea) adminDeleteSilence(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -373,7 +373,7 @@ type statusView struct {
 
 // statusPage is the public status page: the checks marked public, their
 // uptime over 24 hours, 7 and 90 days, and their incidents.
-func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
+func (s *monitorArea) statusPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	view := &statusView{page: s.newPage(r, nil, "status.title")}
 	e := s.opts.Monitor.Engine

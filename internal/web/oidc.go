@@ -31,18 +31,37 @@ type oidcView struct {
 	CanAdd   bool
 }
 
-func (s *Server) oidcRoutes(mux *http.ServeMux) {
+// oidcArea is the OpenID provider's endpoints, the sign-in steps of an
+// application (profile, consent, logout) and the member's page of the
+// applications they signed in to.
+type oidcArea struct {
+	*Server
+	ids oidcProfiles
+}
+
+// oidcProfiles is the profiles an application's sign-in offers.
+type oidcProfiles interface {
+	AddProfile(ctx context.Context, username, service, name string, admin identity.ByAdmin) (identity.Profile, error)
+	Profile(ctx context.Context, id int64) (identity.Profile, error)
+	Profiles(ctx context.Context, q identity.ProfileQuery) ([]identity.Profile, error)
+	Service(ctx context.Context, name string) (identity.Service, error)
+}
+
+func (s *oidcArea) mount(m *mounter) {
 	if s.opts.OIDC == nil {
 		return
 	}
-	s.opts.OIDC.Register(mux)
-	mux.HandleFunc("GET /authorize", s.authorize)
-	mux.HandleFunc("POST /authorize", s.authorize)
-	mux.HandleFunc("GET "+openid.LoginPath, s.oidcLogin)
-	mux.HandleFunc("POST /oidc/profile", s.oidcProfile)
-	mux.HandleFunc("POST /oidc/consent", s.oidcConsent)
-	mux.HandleFunc("GET "+openid.LogoutPath, s.oidcLogoutForm)
-	mux.HandleFunc("POST "+openid.LogoutPath, s.oidcLogout)
+	m.entry(menuEntry{Order: 20, Path: "/account/apps", Key: "oidc.nav.apps"})
+	s.opts.OIDC.Register(m.mux)
+	m.public("GET /authorize", s.authorize)
+	m.public("POST /authorize", s.authorize)
+	m.public("GET "+openid.LoginPath, s.oidcLogin)
+	m.public("POST /oidc/profile", s.oidcProfile)
+	m.public("POST /oidc/consent", s.oidcConsent)
+	m.public("GET "+openid.LogoutPath, s.oidcLogoutForm)
+	m.public("POST "+openid.LogoutPath, s.oidcLogout)
+	m.member("GET /account/apps", s.accountApps)
+	m.member("POST /account/apps/{client}/revoke", s.accountRevokeApp)
 }
 
 // authorizePerSecond bounds the authorization requests one client address
@@ -53,7 +72,7 @@ const authorizePerSecond = 2
 
 // authorize hands a new authorization request to the provider unless its
 // client address has started too many.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+func (s *oidcArea) authorize(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.authorizations.Allow(addrKey(s.clientAddr(r))); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.errorPage(w, r, http.StatusTooManyRequests, "oidc.err.too_many_requests")
@@ -65,7 +84,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 // oidcRequest loads the request named by ?id= (or the id form field) and
 // its client; a request that is gone gets a page saying so, never a
 // redirect: its redirect URI cannot be trusted any more.
-func (s *Server) oidcRequest(w http.ResponseWriter, r *http.Request) (*openid.AuthRequest, openid.Client, bool) {
+func (s *oidcArea) oidcRequest(w http.ResponseWriter, r *http.Request) (*openid.AuthRequest, openid.Client, bool) {
 	id := r.URL.Query().Get("id")
 	if r.Method == http.MethodPost {
 		id = r.PostFormValue("id")
@@ -97,12 +116,6 @@ func (s *Server) oidcRequest(w http.ResponseWriter, r *http.Request) (*openid.Au
 	return a, c, true
 }
 
-func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
-	p := s.newPage(r, nil, "error.title")
-	status := s.explain(r, &p, err, "err.internal")
-	s.render(w, r, status, "error", &errorView{page: p, Status: status})
-}
-
 // allowFormTarget widens the page's form-action to the origin of uri:
 // browsers apply form-action to the redirects that follow a form, and the
 // last redirect of a sign-in goes to the application.
@@ -119,7 +132,7 @@ func allowFormTarget(w http.ResponseWriter, uri string) {
 // access, profile, consent; then hands back to op. With prompt=none, every
 // step that would need the person answers the application instead (OIDC
 // Core 3.1.2.1): no page is ever shown.
-func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
+func (s *oidcArea) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	a, c, ok := s.oidcRequest(w, r)
 	if !ok {
 		return
@@ -238,7 +251,7 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 // hintedProfile reads the request's id_token_hint: the profile it names
 // when it is one of the signed-in account's, -1 when it names someone else
 // (or nobody known), 0 without a hint or without a session.
-func (s *Server) hintedProfile(ctx context.Context, a *openid.AuthRequest, v *visit) (int64, error) {
+func (s *oidcArea) hintedProfile(ctx context.Context, a *openid.AuthRequest, v *visit) (int64, error) {
 	if a.HintSubject == "" || v == nil {
 		return 0, nil
 	}
@@ -299,7 +312,7 @@ func chooseProfile(a *openid.AuthRequest, account int64, active []identity.Profi
 	return find(remembered.ProfileID)
 }
 
-func (s *Server) showProfiles(w http.ResponseWriter, r *http.Request, v *visit, a *openid.AuthRequest, c openid.Client, active []identity.Profile, chosen int64, status int, errs []string) {
+func (s *oidcArea) showProfiles(w http.ResponseWriter, r *http.Request, v *visit, a *openid.AuthRequest, c openid.Client, active []identity.Profile, chosen int64, status int, errs []string) {
 	ov := &oidcView{page: s.newPage(r, v, "oidc.profile.title"), ID: a.ID, Client: c, Profiles: active, Chosen: chosen}
 	if sv, err := s.ids.Service(r.Context(), c.Service); err == nil {
 		ov.CanAdd = sv.ProfileQuota > 0 && (len(active) < sv.ProfileQuota || sv.ExtraProfiles == identity.ApproveExtra)
@@ -308,24 +321,37 @@ func (s *Server) showProfiles(w http.ResponseWriter, r *http.Request, v *visit, 
 	s.render(w, r, status, "oidc_profile", ov)
 }
 
-// oidcProfile takes the choice of a profile, or the name of a new one.
-func (s *Server) oidcProfile(w http.ResponseWriter, r *http.Request) {
+// oidcStep is what a step posted during a sign-in (profile, consent)
+// needs: its form, the request it belongs to (bound to this browser) and
+// the person signed in; without a session, the person goes back to the
+// sign-in of the request.
+func (s *oidcArea) oidcStep(w http.ResponseWriter, r *http.Request) (*openid.AuthRequest, openid.Client, *visit, bool) {
 	if !s.parseForm(w, r) {
-		return
+		return nil, openid.Client{}, nil, false
 	}
 	a, c, ok := s.oidcRequest(w, r)
 	if !ok {
-		return
+		return nil, openid.Client{}, nil, false
 	}
 	v, err := s.currentVisit(r)
 	if err != nil || v == nil {
 		http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
+		return nil, openid.Client{}, nil, false
+	}
+	return a, c, v, true
+}
+
+// oidcProfile takes the choice of a profile, or the name of a new one.
+func (s *oidcArea) oidcProfile(w http.ResponseWriter, r *http.Request) {
+	a, c, v, ok := s.oidcStep(w, r)
+	if !ok {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), visitKey, v))
 	ctx := r.Context()
 	st := s.opts.OIDC.Store()
 	var chosen identity.Profile
+	var err error
 	if name := formValue(r, "new_profile"); name != "" {
 		chosen, err = s.ids.AddProfile(ctx, v.account.Username, c.Service, name, identity.ByAdmin(false))
 		if err == nil && chosen.State != identity.ProfileActive {
@@ -359,17 +385,9 @@ func (s *Server) oidcProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 // oidcConsent records the person's answer to the consent page.
-func (s *Server) oidcConsent(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	a, c, ok := s.oidcRequest(w, r)
+func (s *oidcArea) oidcConsent(w http.ResponseWriter, r *http.Request) {
+	a, c, v, ok := s.oidcStep(w, r)
 	if !ok {
-		return
-	}
-	v, err := s.currentVisit(r)
-	if err != nil || v == nil {
-		http.Redirect(w, r, openid.LoginPath+"?id="+url.QueryEscape(a.ID), http.StatusSeeOther)
 		return
 	}
 	if r.PostFormValue("decision") != "allow" {
@@ -395,7 +413,7 @@ type logoutView struct {
 }
 
 // oidcLogoutForm asks before ending the session (RP-initiated logout).
-func (s *Server) oidcLogoutForm(w http.ResponseWriter, r *http.Request) {
+func (s *oidcArea) oidcLogoutForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	to, sig := q.Get("to"), q.Get("sig")
 	if to != "" && !s.validLogoutTarget(to, sig) {
@@ -423,11 +441,11 @@ func (s *Server) oidcLogoutForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "oidc_logout", lv)
 }
 
-func (s *Server) validLogoutTarget(to, sig string) bool {
+func (s *oidcArea) validLogoutTarget(to, sig string) bool {
 	return s.opts.OIDC.Store().SignLogoutTarget(to) == sig
 }
 
-func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
+func (s *oidcArea) oidcLogout(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -458,10 +476,10 @@ type appsView struct {
 }
 
 // accountApps lists the applications the account signed in to.
-func (s *Server) accountApps(w http.ResponseWriter, r *http.Request, v *visit) {
-	av := &appsView{page: s.newPage(r, v, "apps.title")}
+func (s *oidcArea) accountApps(w http.ResponseWriter, r *http.Request, v *visit) {
+	av := &appsView{page: s.newPage(r, v, "oidc.apps.title")}
 	if r.URL.Query().Get("ok") == "revoked" {
-		av.Notice = av.T("apps.revoked")
+		av.Notice = av.T("oidc.apps.revoked")
 	}
 	apps, err := s.opts.OIDC.Store().Apps(r.Context(), v.account.ID)
 	if err != nil {
@@ -472,7 +490,7 @@ func (s *Server) accountApps(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.render(w, r, http.StatusOK, "account_apps", av)
 }
 
-func (s *Server) accountRevokeApp(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *oidcArea) accountRevokeApp(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err := s.opts.OIDC.Store().RevokeApp(r.Context(), v.account.ID, r.PathValue("client")); err != nil {
 		s.dbError(w, r, err)
 		return

@@ -3,10 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -24,6 +21,7 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 // rpCallback is the relying party's redirect URI. Nothing listens there:
@@ -48,9 +46,9 @@ type relyingParty struct {
 func newRPEnv(t testing.TB, configure ...func(*store.DB, *Options)) *rpEnv {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	db := storetest.Open(t, store.Own(), identity.Migrations(), openid.Migrations(), access.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	keys, err := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	if err != nil {
 		t.Fatal(err)
@@ -115,13 +113,14 @@ func newRPEnv(t testing.TB, configure ...func(*store.DB, *Options)) *rpEnv {
 // and stops at the relying party's.
 type person struct {
 	e    *rpEnv
+	kb   *testkit.Browser
 	c    *http.Client
 	last resp
 }
 
 func (e *rpEnv) person() *person {
-	jar, _ := cookiejar.New(nil)
-	p := &person{e: e, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	kb := testkit.NewBrowser(e.t, e.url)
+	p := &person{e: e, kb: kb, c: kb.Client}
 	p.stopAtRP()
 	return p
 }
@@ -138,29 +137,23 @@ func (p *person) stopAtRP() {
 
 func (p *person) send(req *http.Request) resp {
 	p.e.t.Helper()
-	res, err := p.c.Do(req)
-	if err != nil {
-		p.e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	p.last = resp{status: res.StatusCode, body: string(body), url: res.Request.URL.String(), header: res.Header}
+	p.kb.T = p.e.t
+	p.last = respOf(p.kb.Do(req))
 	return p.last
 }
 
 func (p *person) get(u string) resp {
-	if !strings.HasPrefix(u, "http") {
-		u = p.e.url + u
-	}
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	return p.send(req)
+	p.e.t.Helper()
+	p.kb.T = p.e.t
+	p.last = respOf(p.kb.Get(u))
+	return p.last
 }
 
 func (p *person) post(path string, form url.Values) resp {
-	req, _ := http.NewRequest(http.MethodPost, p.e.url+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return p.send(req)
+	p.e.t.Helper()
+	p.kb.T = p.e.t
+	p.last = respOf(p.kb.Post(path, form))
+	return p.last
 }
 
 // signIn logs the person in on Pelote's own login page.
@@ -175,10 +168,8 @@ func (p *person) hiddenField(name string) string {
 	if m == nil {
 		p.e.t.Fatalf("no hidden %s on the page at %s:\n%s", name, p.last.url, p.last.body)
 	}
-	return htmlUnescaper.Replace(m[1])
+	return testkit.HTMLUnescape(m[1])
 }
-
-var htmlUnescaper = strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#39;", "'", "&lt;", "<", "&gt;", ">", "&#34;", `"`)
 
 // atRP returns the query the last answer redirected to the relying party
 // with, failing if it was not such a redirect.

@@ -75,11 +75,18 @@ type page struct {
 	// PoW is the anti-robot challenge of the page's form; the page then
 	// loads the script that solves it.
 	PoW *pow.Challenge
-	tr  func(key string, args ...any) string
+	// Menu is the areas' links for the person signed in.
+	Menu []menuLink
+	tr   func(key string, args ...any) string
+	n    func(key string, n int, args ...any) string
 }
 
 // T translates a message key for the page's language.
 func (p page) T(key string, args ...any) string { return p.tr(key, args...) }
+
+// N translates a message that counts n things, in the plural form n
+// takes in the page's language.
+func (p page) N(key string, n int, args ...any) string { return p.n(key, n, args...) }
 
 // LocaleName is a language's own name, for the language menu.
 func (p page) LocaleName(l string) string { return p.tr("locale." + l) }
@@ -97,17 +104,21 @@ func (s *Server) newPage(r *http.Request, v *visit, titleKey string) page {
 	p := page{
 		Lang: lang, Locales: s.cat.Locales(), Path: r.URL.Path, RequestID: reqID(r), Version: s.opts.Version,
 		tr: func(key string, args ...any) string { return s.cat.T(lang, key, args...) },
+		n:  func(key string, n int, args ...any) string { return s.cat.N(lang, key, n, args...) },
 	}
 	p.Title = p.tr(titleKey)
-	p.SignUpOpen = s.opts.Registration == "open" || s.opts.Registration == "moderated"
+	p.SignUpOpen = s.opts.Registration.SignUpOpen()
 	p.TermsURL = s.opts.TermsURL
 	if v != nil {
 		p.Account, p.IsAdmin = &v.account, v.admin
+		p.Menu = s.menuFor(&p)
 	}
 	// Notices come back from POST-redirect-GET as ?ok=KEY; only known keys
 	// are shown, so a link cannot put arbitrary text on the page.
-	if ok := r.URL.Query().Get("ok"); ok != "" && s.cat.HasKey("ok."+ok) {
-		p.Notice = p.tr("ok." + ok)
+	if ok := r.URL.Query().Get("ok"); ok != "" {
+		if key, known := s.cat.Family("ok", ok); known {
+			p.Notice = p.tr(key)
+		}
 	}
 	return p
 }
@@ -167,6 +178,14 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, http.StatusNotFound, "err.page_not_found")
 }
 
+// dbError answers a request whose store call failed with the error page
+// explain chooses.
+func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.newPage(r, nil, "error.title")
+	status := s.explain(r, &p, err, "err.internal")
+	s.render(w, r, status, "error", &errorView{page: p, Status: status})
+}
+
 // explain turns an error into translated messages and a status. Unexpected
 // errors are logged with the request id and shown only as "internal error".
 // conflictKey names what a store.ErrConflict means on this form.
@@ -177,8 +196,8 @@ func (s *Server) explain(r *http.Request, p *page, err error, conflictKey string
 		var inv *identity.InvalidError
 		switch {
 		case errors.As(e, &inv):
-			key := "err.invalid." + inv.Field
-			if !s.cat.HasKey(key) {
+			key, known := s.cat.Family("err.invalid", inv.Field)
+			if !known {
 				key = "err.invalid"
 			}
 			msgs = append(msgs, p.T(key))

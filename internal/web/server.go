@@ -17,6 +17,7 @@ import (
 	"pelote/internal/access"
 	"pelote/internal/i18n"
 	"pelote/internal/identity"
+	"pelote/internal/mail"
 	"pelote/internal/openid"
 	"pelote/internal/pow"
 	"pelote/internal/ratelimit"
@@ -49,10 +50,11 @@ type Options struct {
 	Access *access.Store
 	// Forward configures /auth/forward, nil to serve none.
 	Forward *ForwardAuth
-	// Mailer sends password-reset links; nil when no mail is configured.
-	Mailer Mailer
-	// Registration is closed, open or moderated (see config.Registration).
-	Registration string
+	// Mailer takes the messages to people (links, notices); nil when no
+	// mail is configured.
+	Mailer mail.Mailer
+	// Registration says who may sign up without an invitation.
+	Registration identity.Registration
 	// SignUpsPerHour bounds sign-ups across all addresses.
 	SignUpsPerHour int
 	// PoW guards the sign-up and reset forms; nil for none.
@@ -90,6 +92,8 @@ type Server struct {
 	log   *slog.Logger
 	pages *pages
 	now   func() time.Time
+	// letters writes the messages to people, nil Out when no mail.
+	letters *mail.Letters
 
 	failedByAccount *ratelimit.Failures
 	failedByAddress *ratelimit.Failures
@@ -103,11 +107,37 @@ type Server struct {
 	authorizations *ratelimit.Buckets
 	// pings bounds the pings of each heartbeat uuid.
 	pings *ratelimit.Buckets
+	// menu is the areas' menu entries, in order (see mountAreas).
+	menu []menuEntry
 	// ready is false until the server listens and again once it drains.
 	ready atomic.Bool
 	// cookie is the session cookie's name (with __Host- under https).
 	cookie string
 	secure bool
+}
+
+// areas are the parts of the site, each mounting its routes and its menu
+// entries (see area). A new page goes in an area's file, or in a new area
+// listed here.
+func (s *Server) areas() []area {
+	return []area{
+		&healthArea{Server: s},
+		&signInArea{Server: s, ids: s.ids},
+		&signUpArea{Server: s, ids: s.ids},
+		&accountArea{Server: s, ids: s.ids},
+		&accountsArea{Server: s, ids: s.ids},
+		&groupsArea{Server: s, ids: s.ids},
+		&servicesArea{Server: s, ids: s.ids},
+		&invitationsArea{Server: s, ids: s.ids},
+		&totpArea{Server: s, ids: s.ids},
+		&hostsArea{Server: s, ids: s.ids},
+		&oidcArea{Server: s, ids: s.ids},
+		&clientsArea{Server: s, ids: s.ids},
+		&notifyArea{Server: s},
+		&forwardArea{Server: s, ids: s.ids},
+		&monitorArea{Server: s},
+		&transparencyArea{Server: s},
+	}
 }
 
 // maxBody caps request bodies: forms here are a few hundred bytes.
@@ -125,6 +155,10 @@ func New(opts Options, ids *identity.Store, db Pinger, cat *i18n.Catalog, log *s
 		rand.Read(opts.ChallengeKey)
 	}
 	s := &Server{opts: opts, ids: ids, db: db, cat: cat, log: log, pages: p, now: time.Now}
+	s.letters = &mail.Letters{Out: opts.Mailer, Cat: cat}
+	if opts.PublicURL != nil {
+		s.letters.Base = opts.PublicURL.String()
+	}
 	if opts.OIDC != nil {
 		opts.OIDC.Page = func(w http.ResponseWriter, r *http.Request, status int, key string) { s.errorPage(w, r, status, key) }
 	}
@@ -160,93 +194,8 @@ func (s *Server) Handler() http.Handler {
 		panic(fmt.Sprintf("web: embedded static files: %v", err)) // cannot happen: embedded at build
 	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(24*time.Hour, noListing(http.FileServerFS(static)))))
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /{$}", s.home)
-
-	mux.HandleFunc("GET /login", s.loginForm)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("POST /login/totp", s.loginTOTP)
-	mux.HandleFunc("POST /logout", s.logout)
-	mux.HandleFunc("GET /invite/{token}", s.inviteForm)
-	mux.HandleFunc("POST /invite/{token}", s.invite)
-	mux.HandleFunc("GET /verify/{token}", s.verifyEmail)
-	mux.HandleFunc("GET /signup", s.signUpForm)
-	mux.HandleFunc("POST /signup", s.signUp)
-	mux.HandleFunc("GET /account/email/{token}", s.confirmEmail)
-	mux.HandleFunc("GET /login/forgot", s.forgotForm)
-	mux.HandleFunc("POST /login/forgot", s.forgot)
-	mux.HandleFunc("GET /login/reset/{token}", s.resetForm)
-	mux.HandleFunc("POST /login/reset/{token}", s.reset)
-	mux.HandleFunc("GET /setup/{token}", s.setupForm)
-	mux.HandleFunc("POST /setup/{token}", s.setup)
-
-	member := func(p string, h func(http.ResponseWriter, *http.Request, *visit)) {
-		mux.Handle(p, s.signedIn(h, false))
-	}
-	admin := func(p string, h func(http.ResponseWriter, *http.Request, *visit)) {
-		mux.Handle(p, s.signedIn(h, true))
-	}
-	member("GET /account", s.account)
-	member("POST /account/details", s.accountDetails)
-	member("POST /account/email/confirm", s.accountConfirmEmail)
-	member("POST /account/password", s.accountPassword)
-	member("POST /account/profiles", s.accountAddProfile)
-	member("POST /account/profiles/{id}/delete", s.accountDeleteProfile)
-	member("POST /account/sessions/{id}/revoke", s.accountRevokeSession)
-	member("POST /account/sessions/revoke-others", s.accountRevokeOthers)
-	member("POST /account/app-passwords", s.accountAddAppPassword)
-	member("POST /account/app-passwords/{id}/revoke", s.accountRevokeAppPassword)
-
-	admin("GET /admin", func(w http.ResponseWriter, r *http.Request, _ *visit) {
-		http.Redirect(w, r, "/admin/accounts", http.StatusSeeOther)
-	})
-	admin("GET /admin/accounts", s.adminAccounts)
-	admin("POST /admin/accounts", s.adminCreateAccount)
-	admin("GET /admin/accounts/{name}", s.adminAccount)
-	admin("POST /admin/accounts/{name}/state", s.adminAccountState)
-	admin("POST /admin/accounts/{name}/password", s.adminAccountPassword)
-	admin("POST /admin/accounts/{name}/email", s.adminSetEmail)
-	admin("POST /admin/accounts/{name}/groups", s.adminAccountAddGroup)
-	admin("POST /admin/accounts/{name}/groups/{group}/remove", s.adminAccountRemoveGroup)
-	admin("POST /admin/accounts/{name}/profiles", s.adminAccountAddProfile)
-	admin("GET /admin/groups", s.adminGroups)
-	admin("POST /admin/groups", s.adminCreateGroup)
-	admin("GET /admin/groups/{name}", s.adminGroup)
-	admin("POST /admin/groups/{name}/members", s.adminGroupAddMember)
-	admin("POST /admin/groups/{name}/members/{user}/remove", s.adminGroupRemoveMember)
-	admin("POST /admin/groups/{name}/delete", s.adminDeleteGroup)
-	admin("GET /admin/services", s.adminServices)
-	admin("POST /admin/services", s.adminCreateService)
-	admin("POST /admin/services/{name}", s.adminUpdateService)
-	admin("GET /admin/approvals", s.adminApprovals)
-	admin("POST /admin/approvals/{id}/{decision}", s.adminDecide)
-	admin("POST /admin/signups/{username}/{decision}", s.adminDecideSignUp)
-	admin("GET /admin/invitations", s.adminInvitations)
-	admin("POST /admin/invitations", s.adminCreateInvitation)
-	admin("POST /admin/invitations/{id}/revoke", s.adminRevokeInvitation)
-	s.totpRoutes(member, admin)
-	s.transparencyRoutes(mux, admin)
-	if s.opts.Access != nil {
-		mux.HandleFunc("GET /api/hosts/authorized-keys/{user}", s.authorizedKeys)
-		member("POST /account/ssh-keys", s.accountAddKey)
-		member("POST /account/ssh-keys/{id}/delete", s.accountDeleteKey)
-		s.hostRoutes(admin)
-	}
-	if s.opts.OIDC != nil {
-		s.oidcRoutes(mux)
-		member("GET /account/apps", s.accountApps)
-		member("POST /account/apps/{client}/revoke", s.accountRevokeApp)
-		s.clientRoutes(admin)
-	}
-
-	if s.opts.Notify != nil {
-		s.notifyRoutes(mux, admin)
-	}
-	if s.opts.Forward != nil {
-		mux.HandleFunc("/auth/forward", s.forwardAuth)
-	}
-	s.monitorRoutes(mux, admin)
+	s.mountAreas(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); allow != "" {
 			w.Header().Set("Allow", allow)

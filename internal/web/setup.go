@@ -16,7 +16,7 @@ type setupView struct {
 }
 
 // setupForm shows the first-administrator form while the link is valid.
-func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
+func (s *signInArea) setupForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	v := &setupView{page: s.newPage(r, nil, "setup.title"), Token: token}
 	if err := s.ids.CheckSetupToken(r.Context(), token); err != nil {
@@ -26,7 +26,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "setup", v)
 }
 
-func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+func (s *signInArea) setup(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -49,7 +49,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	s.startSession(w, r, a, "/admin/accounts?ok=setup_done")
 }
 
-func (s *Server) setupError(w http.ResponseWriter, r *http.Request, v *setupView, err error) {
+func (s *signInArea) setupError(w http.ResponseWriter, r *http.Request, v *setupView, err error) {
 	switch {
 	case errors.Is(err, identity.ErrSetupExpired):
 		s.errorPage(w, r, http.StatusGone, "err.setup_expired")

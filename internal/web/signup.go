@@ -8,32 +8,14 @@ import (
 	"strconv"
 	"strings"
 
-	"pelote/internal/i18n"
 	"pelote/internal/identity"
 )
 
-// withPoW puts a fresh anti-robot challenge on a page's form, when the
-// hoster asks for one.
-func (s *Server) withPoW(p *page) {
-	if s.opts.PoW != nil {
-		c := s.opts.PoW.Issue()
-		p.PoW = &c
-	}
-}
-
-// redeemPoW checks and spends the challenge a form came back with.
-func (s *Server) redeemPoW(r *http.Request) error {
-	if s.opts.PoW == nil {
-		return nil
-	}
-	return s.opts.PoW.Redeem(r.Context(), r.PostFormValue("pow_token"), r.PostFormValue("pow_solution"))
-}
-
-func (s *Server) moderated() bool { return s.opts.Registration == "moderated" }
+func (s *signUpArea) moderated() bool { return s.opts.Registration == identity.RegistrationModerated }
 
 // termsRefused tells whether a sign-up form came back without the terms
 // of service accepted, when the hoster has some.
-func (s *Server) termsRefused(r *http.Request) bool {
+func (s *signUpArea) termsRefused(r *http.Request) bool {
 	return s.opts.TermsURL != "" && r.PostFormValue("terms") != "yes"
 }
 
@@ -43,13 +25,13 @@ type signUpView struct {
 	Moderated, Sent               bool
 }
 
-func (s *Server) newSignUpView(r *http.Request) *signUpView {
+func (s *signUpArea) newSignUpView(r *http.Request) *signUpView {
 	v := &signUpView{page: s.newPage(r, nil, "signup.title"), Moderated: s.moderated()}
 	s.withPoW(&v.page)
 	return v
 }
 
-func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) signUpForm(w http.ResponseWriter, r *http.Request) {
 	if !s.newPage(r, nil, "").SignUpOpen {
 		s.errorPage(w, r, http.StatusNotFound, "signup.closed")
 		return
@@ -61,7 +43,7 @@ func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) {
 // own and mails them the link that confirms the address. When the address
 // already has an account the answer is the same, and that account's owner
 // is told by mail instead: the page never says who is a member.
-func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
+func (s *signUpArea) signUp(w http.ResponseWriter, r *http.Request) {
 	v := s.newSignUpView(r)
 	if !v.SignUpOpen {
 		s.errorPage(w, r, http.StatusNotFound, "signup.closed")
@@ -76,7 +58,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		v.Errors = append(v.Errors, v.T(key, args...))
 		s.render(w, r, status, "signup", v)
 	}
-	if s.opts.Mailer == nil {
+	if !s.letters.On() {
 		fail(http.StatusServiceUnavailable, "signup.no_mail")
 		return
 	}
@@ -119,28 +101,28 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 // mailSignUp sends what follows a sign-up (err is the sign-up's): the
 // verification link, or to the owner of an address already in use, a
 // notice that they have an account. It returns the error to show.
-func (s *Server) mailSignUp(r *http.Request, lang string, a identity.Account, token string, err error) error {
+func (s *signUpArea) mailSignUp(r *http.Request, lang string, a identity.Account, token string, err error) error {
 	switch {
 	case errors.Is(err, identity.ErrEmailTaken):
 		s.log.Info("sign-up with a known address", "request_id", reqID(r), "account_id", a.ID)
 		if !s.mailBudget(r, a) {
 			return nil
 		}
-		return s.mailAccount(r.Context(), a, lang, "mail.signup_known.subject", "mail.signup_known.body",
-			a.Username, s.publicLink("/login/forgot"))
+		return s.letters.ToAccount(r.Context(), a, lang, "mail.signup_known.subject", "mail.signup_known.body",
+			a.Username, s.letters.Link("/login/forgot"))
 	case err != nil:
 		return err
 	}
 	s.log.Info("signed up", "request_id", reqID(r), "account_id", a.ID)
-	return s.mailAccount(r.Context(), a, lang, "mail.verify.subject", "mail.verify.body",
-		a.Username, s.publicLink("/verify/"+token), int(identity.VerificationTTL.Hours()))
+	return s.letters.ToAccount(r.Context(), a, lang, "mail.verify.subject", "mail.verify.body",
+		a.Username, s.letters.Link("/verify/"+token), int(identity.VerificationTTL.Hours()))
 }
 
 // notifyModerators tells the administrators that a sign-up waits for
 // them. A failure is logged: the sign-up is listed on the approvals page
 // all the same.
-func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account, reqID string) {
-	if s.opts.Mailer == nil {
+func (s *signUpArea) notifyModerators(ctx context.Context, newcomer identity.Account, reqID string) {
+	if !s.letters.On() {
 		return
 	}
 	admins, err := s.ids.Members(ctx, "admin")
@@ -151,74 +133,64 @@ func (s *Server) notifyModerators(ctx context.Context, newcomer identity.Account
 		if a.State != identity.Active {
 			continue
 		}
-		if err := s.mailAccount(ctx, a, s.cat.Match(""), "mail.signup_review.subject", "mail.signup_review.body",
-			a.Username, newcomer.Username, s.publicLink("/admin/approvals")); err != nil {
+		if err := s.letters.ToAccount(ctx, a, s.cat.Match(""), "mail.signup_review.subject", "mail.signup_review.body",
+			a.Username, newcomer.Username, s.letters.Link("/admin/approvals")); err != nil {
 			s.log.Warn("a moderator not told of a sign-up", "request_id", reqID, "account_id", a.ID, "err", err)
 		}
 	}
 }
 
-// Decided is what DecideSignUp did: the account as the decision left it
-// and, when there is a mailer, whether telling the person failed (the
-// decision stands either way).
-type Decided struct {
-	Account identity.Account
-	MailErr error
-}
-
-// DecideSignUp approves or refuses a sign-up ("approve" or "refuse") and
-// mails the person the decision, with the moderator's message if any, in
-// their language, else in lang. link makes the login page's public link.
-// The web page and `pelote signup` share it.
-func DecideSignUp(ctx context.Context, ids *identity.Store, cat *i18n.Catalog, mailer Mailer, link func(string) string,
-	username, decision, message, lang string) (Decided, error) {
-	decide, subject, body := ids.ApproveSignUp, "mail.signup_approved.subject", "mail.signup_approved.body"
-	switch decision {
-	case "approve":
-	case "refuse":
-		decide, subject, body = ids.RefuseSignUp, "mail.signup_refused.subject", "mail.signup_refused.body"
-	default:
-		return Decided{}, &identity.InvalidError{Field: "decision", Reason: "must be approve or refuse"}
-	}
-	message, err := identity.CheckText("message", message, 2000, true)
-	if err != nil {
-		return Decided{}, err
-	}
-	a, err := decide(ctx, username)
-	if err != nil || mailer == nil {
-		return Decided{Account: a}, err
-	}
-	if cat.Has(a.Locale) {
-		lang = a.Locale
-	}
-	if message != "" {
-		message = cat.T(lang, "mail.signup.message", message)
-	}
-	return Decided{Account: a, MailErr: mailer.Send(ctx, a.Email, cat.T(lang, subject), cat.T(lang, body, a.Username, link("/login"), message))}, nil
-}
-
 // adminDecideSignUp approves or refuses a sign-up, and mails the person
 // the decision with the moderator's message.
-func (s *Server) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *signUpArea) adminDecideSignUp(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	decision := r.PathValue("decision")
-	if decision != "approve" && decision != "refuse" {
+	decision, err := identity.ParseDecision(r.PathValue("decision"))
+	if err != nil {
 		s.notFound(w, r)
 		return
 	}
-	d, err := DecideSignUp(r.Context(), s.ids, s.cat, s.opts.Mailer, s.publicLink, r.PathValue("username"), decision,
-		r.PostFormValue("message"), s.newPage(r, v, "").Lang)
+	var tell identity.SignUpNotifier
+	if s.letters.On() {
+		tell = s.letters
+	}
+	d, err := s.ids.DecideSignUp(r.Context(), r.PathValue("username"), decision, r.PostFormValue("message"), s.newPage(r, v, "").Lang, tell)
 	if err != nil {
 		s.approvalsFailed(w, r, v, err)
 		return
 	}
-	notice := map[string]string{"approve": "signup_approved", "refuse": "signup_refused"}[decision]
+	notice := map[identity.Decision]string{identity.Approve: "signup_approved", identity.Refuse: "signup_refused"}[decision]
 	s.log.Info("sign-up decided", "request_id", reqID(r), "by", v.account.ID, "account_id", d.Account.ID, "decision", decision)
 	if d.MailErr != nil {
 		s.log.Warn("sign-up decision not mailed", "request_id", reqID(r), "account_id", d.Account.ID, "err", d.MailErr)
 		notice += "_unmailed"
 	}
 	http.Redirect(w, r, "/admin/approvals?ok="+notice, http.StatusSeeOther)
+}
+
+// signUpArea is signing up, invitation links, the address's confirmation
+// and the moderators' decisions on sign-ups.
+type signUpArea struct {
+	*Server
+	ids signUpStore
+}
+
+// signUpStore is what signing up and invitation links need of identity.
+type signUpStore interface {
+	CheckInvitation(ctx context.Context, token string) error
+	DecideSignUp(ctx context.Context, username string, d identity.Decision, message, lang string, n identity.SignUpNotifier) (identity.Decided, error)
+	Members(ctx context.Context, group string) ([]identity.Account, error)
+	SignUp(ctx context.Context, n identity.NewAccount, o identity.SignUpOptions) (identity.Account, string, error)
+	SignUpWithInvitation(ctx context.Context, token string, n identity.NewAccount) (identity.Account, string, error)
+	VerifyEmail(ctx context.Context, token string) (a identity.Account, awaiting bool, err error)
+}
+
+func (s *signUpArea) mount(m *mounter) {
+	m.public("GET /signup", s.signUpForm)
+	m.public("POST /signup", s.signUp)
+	m.public("GET /invite/{token}", s.inviteForm)
+	m.public("POST /invite/{token}", s.invite)
+	m.public("GET /verify/{token}", s.verifyEmail)
+	m.admin("POST /admin/signups/{username}/{decision}", s.adminDecideSignUp)
 }

@@ -13,7 +13,7 @@ import (
 // authorizedKeys answers a host's AuthorizedKeysCommand (see `pelote
 // ssh-keys`): the key lines of a member who may reach that host, nothing
 // for anyone else. The host proves itself with its token.
-func (s *Server) authorizedKeys(w http.ResponseWriter, r *http.Request) {
+func (s *hostsArea) authorizedKeys(w http.ResponseWriter, r *http.Request) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pelote hosts"`)
@@ -41,7 +41,7 @@ func (s *Server) authorizedKeys(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) accountAddKey(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *hostsArea) accountAddKey(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -55,14 +55,14 @@ func (s *Server) accountAddKey(w http.ResponseWriter, r *http.Request, v *visit)
 		return err
 	})
 	if err != nil {
-		s.accountCheckFailed(w, r, v, err, "err.ssh_key_taken")
+		s.accountCheckFailed(w, r, v, err, "access.err.ssh_key_taken")
 		return
 	}
 	s.log.Info("ssh key added", "request_id", reqID(r), "account_id", v.account.ID, "fingerprint", k.Fingerprint)
 	accountDone(w, r, "ssh_key_added")
 }
 
-func (s *Server) accountDeleteKey(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *hostsArea) accountDeleteKey(w http.ResponseWriter, r *http.Request, v *visit) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
 		err = s.opts.Access.RemoveKey(r.Context(), v.account.ID, id)

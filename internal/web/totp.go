@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"html/template"
@@ -10,11 +11,27 @@ import (
 	"pelote/internal/identity"
 )
 
-type routeFunc func(pattern string, h func(w http.ResponseWriter, r *http.Request, v *visit))
-
-// totpRoutes registers the second-factor pages: the member's own under
+// totpArea is the second-factor pages: the member's own under
 // /account/totp, the administrators' under /admin.
-func (s *Server) totpRoutes(member, admin routeFunc) {
+type totpArea struct {
+	*Server
+	ids totpStore
+}
+
+// totpStore is what the two-step verification pages need of identity.
+type totpStore interface {
+	BeginTOTP(ctx context.Context, accountID int64, issuer, password string) (identity.TOTPEnrolment, error)
+	ConfirmTOTP(ctx context.Context, accountID int64, code string) ([]string, error)
+	DisableTOTP(ctx context.Context, accountID int64, password string) error
+	PendingTOTP(ctx context.Context, accountID int64, issuer string) (identity.TOTPEnrolment, error)
+	RegenerateRecoveryCodes(ctx context.Context, accountID int64, password string) ([]string, error)
+	ResetTOTP(ctx context.Context, username string) error
+	SetGroupRequireTOTP(ctx context.Context, group string, require bool) error
+	TOTPStatus(ctx context.Context, accountID int64) (identity.TOTPStatus, error)
+}
+
+func (s *totpArea) mount(m *mounter) {
+	member, admin := m.member, m.admin
 	member("GET /account/totp", s.totpPage)
 	member("POST /account/totp/begin", s.totpBegin)
 	member("POST /account/totp/confirm", s.totpConfirm)
@@ -37,7 +54,7 @@ type totpView struct {
 
 // totpRender shows the page in the state view describes, with the
 // account's current status filled in.
-func (s *Server) totpRender(w http.ResponseWriter, r *http.Request, v *visit, view *totpView, status int) {
+func (s *totpArea) totpRender(w http.ResponseWriter, r *http.Request, v *visit, view *totpView, status int) {
 	st, err := s.ids.TOTPStatus(r.Context(), v.account.ID)
 	if err != nil {
 		status = s.explain(r, &view.page, err, "err.internal")
@@ -49,12 +66,12 @@ func (s *Server) totpRender(w http.ResponseWriter, r *http.Request, v *visit, vi
 	s.render(w, r, status, "account_totp", view)
 }
 
-func (s *Server) totpPage(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) totpPage(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.totpRender(w, r, v, &totpView{page: s.newPage(r, v, "totp.title")}, http.StatusOK)
 }
 
 // issuer is the name authenticator apps show next to the code.
-func (s *Server) issuer() string {
+func (s *totpArea) issuer() string {
 	if s.opts.PublicURL != nil && s.opts.PublicURL.Hostname() != "" {
 		return s.opts.PublicURL.Hostname()
 	}
@@ -65,7 +82,7 @@ func (s *Server) issuer() string {
 // given. An enabled second factor stays in force until the new one is
 // confirmed, so a person can move to a new phone without a window where
 // the account has none.
-func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) totpBegin(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -82,7 +99,7 @@ func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.totpRender(w, r, v, view, http.StatusOK)
 }
 
-func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) totpConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -109,7 +126,7 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	s.log.Info("second factor enabled", "request_id", reqID(r), "account_id", v.account.ID)
-	view.Notice = view.T("ok.totp_enabled")
+	view.Notice = view.T("totp.ok.totp_enabled")
 	view.Codes = codes
 	s.totpRender(w, r, v, view, http.StatusOK)
 }
@@ -117,7 +134,7 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 // totpWithPassword runs a change that needs the current password under the
 // same failure limit as logins: a stolen session must not become a
 // password-guessing oracle. It renders the page itself when it fails.
-func (s *Server) totpWithPassword(w http.ResponseWriter, r *http.Request, v *visit, change func(password string) error) bool {
+func (s *totpArea) totpWithPassword(w http.ResponseWriter, r *http.Request, v *visit, change func(password string) error) bool {
 	view := &totpView{page: s.newPage(r, v, "totp.title")}
 	if blocked, _ := s.failedByAccount.Blocked(v.account.Username); blocked {
 		view.Errors = []string{view.T("err.rate_limited", int(s.opts.LoginWindow.Minutes()))}
@@ -146,7 +163,7 @@ func (s *Server) totpWithPassword(w http.ResponseWriter, r *http.Request, v *vis
 	return true
 }
 
-func (s *Server) totpRegenerate(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) totpRegenerate(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -160,11 +177,11 @@ func (s *Server) totpRegenerate(w http.ResponseWriter, r *http.Request, v *visit
 	}
 	s.log.Info("recovery codes replaced", "request_id", reqID(r), "account_id", v.account.ID)
 	view := &totpView{page: s.newPage(r, v, "totp.title"), Codes: codes}
-	view.Notice = view.T("ok.recovery_codes")
+	view.Notice = view.T("totp.ok.recovery_codes")
 	s.totpRender(w, r, v, view, http.StatusOK)
 }
 
-func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) totpDisable(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !s.parseForm(w, r) {
 		return
 	}
@@ -178,13 +195,13 @@ func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request, v *visit) {
 	http.Redirect(w, r, "/account/totp?ok=totp_disabled", http.StatusSeeOther)
 }
 
-func (s *Server) adminResetTOTP(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) adminResetTOTP(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminAccountDo(w, r, v, "totp_reset", "", func(name string) error {
 		return s.ids.ResetTOTP(r.Context(), name)
 	})
 }
 
-func (s *Server) adminGroupRequireTOTP(w http.ResponseWriter, r *http.Request, v *visit) {
+func (s *totpArea) adminGroupRequireTOTP(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.adminGroupDo(w, r, v, "group_saved", "", func(group string) error {
 		return s.ids.SetGroupRequireTOTP(r.Context(), group, r.PostFormValue("require_totp") == "on")
 	})

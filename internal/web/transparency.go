@@ -17,16 +17,19 @@ type ReleaseLister interface {
 	List(ctx context.Context) ([]releases.Status, error)
 }
 
-// transparencyRoutes mounts the public transparency page, its graph, the
-// ChatonsInfos files and the operators' inventory page.
-func (s *Server) transparencyRoutes(mux *http.ServeMux, admin routeFunc) {
+// transparencyArea is the public transparency page, its graph, the
+// ChatonsInfos files and the operators' inventory and releases page.
+type transparencyArea struct{ *Server }
+
+func (s *transparencyArea) mount(m *mounter) {
 	if s.opts.Transparency == nil {
 		return
 	}
-	mux.HandleFunc("GET /transparency", s.transparencyPage)
-	mux.HandleFunc("GET /transparency/services.svg", s.transparencyGraph)
-	mux.HandleFunc("GET /.well-known/chatonsinfos/{file}", s.chatonsInfos)
-	admin("GET /admin/inventory", s.adminInventory)
+	m.entry(menuEntry{Order: 180, Path: "/admin/inventory", Key: "transparency.nav.inventory", Admin: true})
+	m.public("GET /transparency", s.transparencyPage)
+	m.public("GET /transparency/services.svg", s.transparencyGraph)
+	m.public("GET /.well-known/chatonsinfos/{file}", s.chatonsInfos)
+	m.admin("GET /admin/inventory", s.adminInventory)
 }
 
 type transparencyView struct {
@@ -52,7 +55,7 @@ type serviceRow struct {
 
 type levelRow struct{ Level, People string }
 
-func (s *Server) transparencyPage(w http.ResponseWriter, r *http.Request) {
+func (s *transparencyArea) transparencyPage(w http.ResponseWriter, r *http.Request) {
 	v := &transparencyView{page: s.newPage(r, nil, "transparency.title")}
 	rep, err := s.opts.Transparency.Report(r.Context())
 	if err != nil {
@@ -158,7 +161,7 @@ func backupWords(t func(string, ...any) string, s transparency.Service) string {
 	return out
 }
 
-func (s *Server) transparencyGraph(w http.ResponseWriter, r *http.Request) {
+func (s *transparencyArea) transparencyGraph(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.opts.Transparency.Report(r.Context())
 	if err != nil {
 		s.log.Error("transparency report", "request_id", reqID(r), "err", err)
@@ -172,7 +175,7 @@ func (s *Server) transparencyGraph(w http.ResponseWriter, r *http.Request) {
 
 // chatonsInfos serves organization.properties and NAME.properties for
 // each service.
-func (s *Server) chatonsInfos(w http.ResponseWriter, r *http.Request) {
+func (s *transparencyArea) chatonsInfos(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".properties")
 	if !ok {
 		s.notFound(w, r)
@@ -213,7 +216,7 @@ type statusRow struct {
 	Problems []string
 }
 
-func (s *Server) adminInventory(w http.ResponseWriter, r *http.Request, vis *visit) {
+func (s *transparencyArea) adminInventory(w http.ResponseWriter, r *http.Request, vis *visit) {
 	v := &adminInventoryView{page: s.newPage(r, vis, "inventory.title")}
 	status := http.StatusOK
 	rep, err := s.opts.Transparency.Report(r.Context())

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/releases"
 	"pelote/internal/store"
+	"pelote/internal/testkit"
 	"pelote/internal/transparency"
 )
 
@@ -47,8 +46,8 @@ func benchTransparency(b *testing.B, cacheFor time.Duration) {
 		if err := db.Migrate(context.Background(), openid.Migrations(), access.Migrations(), releases.Migrations()); err != nil {
 			b.Fatal(err)
 		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+		log := testkit.Quiet
+		ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 		o.Access = access.NewStore(db)
 		w := releases.New(db, holder.Load, noNotify{}, log)
 		o.Transparency = &transparency.Builder{Inventory: holder.Load, Facts: facts{ids: ids, acc: o.Access, oid: openid.NewStore(db, ids, nil, log)},

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +18,7 @@ import (
 	"pelote/internal/openid"
 	"pelote/internal/releases"
 	"pelote/internal/store"
+	"pelote/internal/testkit"
 	"pelote/internal/transparency"
 )
 
@@ -65,8 +64,8 @@ func transparencyEnv(t *testing.T) *env {
 		if err := db.Migrate(context.Background(), openid.Migrations(), access.Migrations(), releases.Migrations()); err != nil {
 			t.Fatal(err)
 		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+		log := testkit.Quiet
+		ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 		o.Access = access.NewStore(db)
 		w := releases.New(db, holder.Load, noNotify{}, log)
 		o.Releases = w
@@ -99,7 +98,7 @@ func TestTransparencyPage(t *testing.T) {
 	for _, want := range []string{
 		"Chaton du coin", "Association", "pavonina", "Odroid H3", "10 W", "100 W", "29.0.1", "AGPL-3.0-or-later",
 		`href="https://github.com/nextcloud/server"`, "Backed up every day, copies kept 30 days, on alice (Toulouse), encrypted, in another place than the service.",
-		"Group admin", "Group sysadmins", "May log in to pica01", "2 people", "3 people", "1 people", "0 accounts, 0 active this month",
+		"Group admin", "Group sysadmins", "May log in to pica01", "2 people", "3 people", "1 person", "0 accounts, 0 active this month",
 		`src="/transparency/services.svg"`, "Page generated from the inventory on", "on invitation",
 	} {
 		if !strings.Contains(r.body, want) {

@@ -3,10 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -22,6 +19,7 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 type env struct {
@@ -37,7 +35,7 @@ type env struct {
 func newEnv(t *testing.T, publicURL string, configure ...func(*store.DB, *Options)) *env {
 	t.Helper()
 	db := storetest.Open(t, identity.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	keys, err := secret.New(bytes.Repeat([]byte{7}, secret.Size))
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +50,7 @@ func newEnv(t *testing.T, publicURL string, configure ...func(*store.DB, *Option
 	for _, c := range configure {
 		c(db, &opts)
 	}
-	srv, err := New(opts, ids, db, cat, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := New(opts, ids, db, cat, testkit.Quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,16 +66,17 @@ func (e *env) account(name string, admin bool) {
 	}
 }
 
-// browser is an HTTP client with a cookie jar that follows redirects, as a
-// person's browser would.
+// browser is the test kit's browser on the env's server; c is its HTTP
+// client, for the tests that change how redirects are followed.
 type browser struct {
-	e *env
-	c *http.Client
+	e  *env
+	kb *testkit.Browser
+	c  *http.Client
 }
 
 func (e *env) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{e: e, c: &http.Client{Jar: jar}}
+	kb := testkit.NewBrowser(e.t, e.url)
+	return &browser{e: e, kb: kb, c: kb.Client}
 }
 
 type resp struct {
@@ -87,28 +86,23 @@ type resp struct {
 	header http.Header
 }
 
+func respOf(p testkit.Page) resp {
+	return resp{status: p.Status, body: p.Body, url: p.URL, header: p.Header}
+}
+
 func (b *browser) do(req *http.Request) resp {
 	b.e.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return resp{status: res.StatusCode, body: string(body), url: res.Request.URL.String(), header: res.Header}
+	return respOf(b.kb.Do(req))
 }
 
 func (b *browser) get(path string) resp {
-	req, _ := http.NewRequest(http.MethodGet, b.e.url+path, nil)
-	return b.do(req)
+	b.e.t.Helper()
+	return respOf(b.kb.Get(path))
 }
 
 func (b *browser) post(path string, form url.Values) resp {
-	req, _ := http.NewRequest(http.MethodPost, b.e.url+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	// What a browser sends for a form on the same site.
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return b.do(req)
+	b.e.t.Helper()
+	return respOf(b.kb.Post(path, form))
 }
 
 func (b *browser) login(user, pw string) resp {

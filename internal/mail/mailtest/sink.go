@@ -4,15 +4,10 @@
 package mailtest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -21,6 +16,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"pelote/internal/testkit"
 )
 
 // Received is one delivered message.
@@ -52,9 +49,9 @@ func Start(t testing.TB) *Sink { return start(t, nil) }
 // 127.0.0.1 (trusted by RootCAs) and takes AUTH only after it.
 func StartTLS(t testing.TB) *Sink {
 	t.Helper()
-	cert, pool := certificate(t)
-	s := start(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	s.RootCAs = pool
+	ca := testkit.NewCA(t)
+	s := start(t, &tls.Config{Certificates: []tls.Certificate{ca.Leaf(t, time.Hour)}, MinVersion: tls.VersionTLS12})
+	s.RootCAs = ca.Pool()
 	return s
 }
 
@@ -133,30 +130,3 @@ func (s *session) Data(r io.Reader) error {
 
 func (s *session) Reset()        { s.cur = Received{} }
 func (s *session) Logout() error { return nil }
-
-// certificate makes a self-signed certificate for 127.0.0.1 and localhost.
-func certificate(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mailtest"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
