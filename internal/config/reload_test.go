@@ -2,14 +2,14 @@ package config
 
 import (
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"pelote/internal/testkit"
 )
 
 func TestReloadAllOrNothing(t *testing.T) {
@@ -19,7 +19,7 @@ func TestReloadAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewReloader(first, load, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := NewReloader(first, load, testkit.Quiet)
 	var applied []string
 	refuse := false
 	r.OnReload("a", func(c Config) (func(), error) {
@@ -71,7 +71,7 @@ func TestReloadOnSignal(t *testing.T) {
 	path := write(t, "log_level: info\n")
 	load := func() (Config, error) { return load(path, nil, nil) }
 	first, _ := load()
-	r := NewReloader(first, load, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := NewReloader(first, load, testkit.Quiet)
 	done := make(chan string, 1)
 	r.OnReload("watch", func(c Config) (func(), error) { return func() { done <- c.LogLevel }, nil })
 	// Caught here too, so that a signal sent before Watch subscribes does

@@ -3,8 +3,6 @@ package ldap_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"runtime"
 	"strings"
@@ -16,6 +14,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/ldap"
+	"pelote/internal/testkit"
 )
 
 // synthetic is a directory of n accounts in groups of groupSize, the shape
@@ -48,7 +47,7 @@ func makeDirectory(accounts, groups int) identity.Directory {
 func BenchmarkSearch(b *testing.B) {
 	ctx := b.Context()
 	tree, _ := ldap.NewTree(base)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	dir, err := ldap.NewDirectory(ctx, tree, synthetic{makeDirectory(10000, 500)}, nil, log)
 	if err != nil {
 		b.Fatal(err)
@@ -110,7 +109,7 @@ func freeAddrB(b *testing.B) string {
 func BenchmarkLargeGroupFilter(b *testing.B) {
 	ctx := b.Context()
 	tree, _ := ldap.NewTree(base)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	dir, err := ldap.NewDirectory(ctx, tree, synthetic{makeDirectory(10000, 500)}, nil, log)
 	if err != nil {
 		b.Fatal(err)
@@ -155,7 +154,7 @@ func BenchmarkLargeGroupFilter(b *testing.B) {
 func BenchmarkSnapshot(b *testing.B) {
 	ctx := b.Context()
 	tree, _ := ldap.NewTree(base)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Quiet
 	src := synthetic{makeDirectory(10000, 500)}
 	var live, objects uint64
 	for b.Loop() {

@@ -3,18 +3,11 @@ package ldap_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -34,6 +27,7 @@ import (
 	"pelote/internal/secret"
 	"pelote/internal/store"
 	"pelote/internal/store/storetest"
+	"pelote/internal/testkit"
 )
 
 const (
@@ -66,7 +60,7 @@ func newWorld(t testing.TB, cfg ldap.Config) *world {
 	t.Helper()
 	ctx := t.Context()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations(), ratelimit.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(identity.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}))
+	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
 	keys, _ := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	ids.Seal = keys.Sealer("totp")
 	for _, a := range []identity.NewAccount{
@@ -97,8 +91,7 @@ func newWorld(t testing.TB, cfg ldap.Config) *world {
 			t.Fatal(err)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := ldap.NewDirectory(ctx, tree, ids, nil, log)
+	dir, err := ldap.NewDirectory(ctx, tree, ids, nil, testkit.Quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +108,7 @@ func (w *world) node(cfg ldap.Config) string {
 	if cfg.Tree.Base == "" {
 		cfg.Tree, _ = ldap.NewTree(base)
 	}
-	srv, err := ldap.NewServer(cfg, w.dir, w.ids, w.binds, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := ldap.NewServer(cfg, w.dir, w.ids, w.binds, testkit.Quiet)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -401,21 +394,8 @@ func TestRootDSEAndLDAPSearch(t *testing.T) {
 
 func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool, []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	ca := testkit.NewCA(t)
+	return ca.Leaf(t, time.Hour), ca.Pool(), ca.PEM
 }
 
 func TestStartTLS(t *testing.T) {
