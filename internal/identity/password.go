@@ -80,7 +80,7 @@ func (h *Hasher) logger() *slog.Logger {
 
 // NewHasher returns a Hasher with params (already validated).
 func NewHasher(params Argon2Params) *Hasher {
-	return &Hasher{params: params, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), argon: newArgonCost(), mem: newHashMemory()}
+	return &Hasher{params: params, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), argon: newArgonCost(), mem: newHashMemory(runtime.GOMAXPROCS(0), params.MemoryKiB)}
 }
 
 // CheckPassword applies the password policy.

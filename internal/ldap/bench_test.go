@@ -173,3 +173,17 @@ func BenchmarkSnapshot(b *testing.B) {
 	b.ReportMetric(float64(live)/1e6, "MB-live")
 	b.ReportMetric(float64(objects), "objects-live")
 }
+
+// BenchmarkMemberBind is a member's password bind with the argon2id
+// parameters a hoster deploys, over a real connection, beside
+// identity's BenchmarkArgon2idRaw: what a bind costs beyond its hash.
+func BenchmarkMemberBind(b *testing.B) {
+	w := newWorldHashing(b, ldap.Config{}, identity.DefaultArgon2)
+	c := w.conn()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Bind("uid=alice,ou=people,"+base, memberPW); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -58,9 +58,16 @@ func freeAddr(t testing.TB) string {
 
 func newWorld(t testing.TB, cfg ldap.Config) *world {
 	t.Helper()
+	return newWorldHashing(t, cfg, testkit.FastArgon2)
+}
+
+// newWorldHashing is newWorld with the members' passwords hashed with
+// params.
+func newWorldHashing(t testing.TB, cfg ldap.Config, params identity.Argon2Params) *world {
+	t.Helper()
 	ctx := t.Context()
 	db := storetest.Open(t, store.Own(), identity.Migrations(), ldap.Migrations(), ratelimit.Migrations())
-	ids := identity.NewStore(db, identity.NewHasher(testkit.FastArgon2))
+	ids := identity.NewStore(db, identity.NewHasher(params))
 	keys, _ := secret.New(bytes.Repeat([]byte{5}, secret.Size))
 	ids.Seal = keys.Sealer("totp")
 	for _, a := range []identity.NewAccount{
