@@ -283,6 +283,12 @@ func firstRun(c Check, now time.Time) time.Time {
 	if t.Before(now) {
 		t = t.Add(c.Interval)
 	}
+	// The phase is kept from the wall clock, so a check whose phase has
+	// just passed would wait almost a whole interval: it keeps the free
+	// second too, and runs that much earlier than its phase.
+	if late := t.Sub(now) - spread; late > 0 {
+		t = t.Add(-late)
+	}
 	return t
 }
 

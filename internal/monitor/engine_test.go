@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -254,5 +255,31 @@ func TestMigrationsAndSilences(t *testing.T) {
 	}
 	if err := s.RemoveSilence(ctx, id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second removal: %v", err)
+	}
+}
+
+// Whenever the scheduler starts, every check's first run falls within
+// its interval less the second kept for storing results, and checks that
+// start on a boundary keep their phase across restarts.
+func TestFirstRunWithinTheInterval(t *testing.T) {
+	boundary := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	for _, interval := range []time.Duration{time.Second, 10 * time.Second, time.Minute, time.Hour} {
+		for _, offset := range []time.Duration{0, interval / 3, interval / 2, interval - time.Millisecond} {
+			now := boundary.Add(offset)
+			for i := range 2000 {
+				c := Check{Name: fmt.Sprintf("check-%d", i), Interval: interval}
+				wait := firstRun(c, now).Sub(now)
+				limit := interval
+				if interval >= 2*time.Second {
+					limit -= time.Second
+				}
+				if wait < 0 || wait > limit {
+					t.Fatalf("interval %v, started %v past a boundary: %s first runs after %v", interval, offset, c.Name, wait)
+				}
+				if offset == 0 && firstRun(c, now.Add(7*interval)).Sub(now.Add(7*interval)) != wait {
+					t.Fatalf("%s changed phase across a restart", c.Name)
+				}
+			}
+		}
 	}
 }
