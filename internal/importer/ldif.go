@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -104,20 +107,19 @@ func looksLikeLDIF(data []byte) bool {
 // with memberUid) from an OpenLDAP export. Other entries are skipped.
 // Values read from URLs ("attr:< file://…") and change records are refused.
 func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, error) {
-	r := ldifReader{uidOf: map[string]string{}}
+	var recs []ldifRecord
 	var rec []string
 	recLine := 0
-	end := func() error {
-		if len(rec) == 0 {
-			return nil
+	end := func() {
+		if len(rec) > 0 {
+			recs = append(recs, ldifRecord{line: recLine, lines: rec})
+			rec = nil
 		}
-		err := r.record(recLine, rec)
-		rec = rec[:0]
-		return err
 	}
 	err := unfold(data, func(line int, text string) error {
 		if text == "" {
-			return end()
+			end()
+			return nil
 		}
 		// The type of a value is the character after the first colon, as
 		// the library reads it: "::" base64, ":<" a URL.
@@ -143,7 +145,19 @@ func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, er
 		return nil
 	})
 	if err == nil {
-		err = end()
+		end()
+	}
+	// The records before a refused line are parsed, and a problem in one
+	// of them, being earlier in the file, is the one reported.
+	parsed := parseRecords(recs)
+	r := ldifReader{uidOf: map[string]string{}, uidOfRaw: map[string]string{}}
+	for i, p := range parsed {
+		if p.err != nil {
+			return nil, nil, fmt.Errorf("importer: %w", p.err)
+		}
+		for _, e := range p.entries {
+			r.entry(recs[i].line, e)
+		}
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("importer: %w", err)
@@ -151,10 +165,90 @@ func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, er
 	return r.accounts, r.resolve(), nil
 }
 
+// ldifRecord is one record's logical lines, checked, and the line it
+// starts on.
+type ldifRecord struct {
+	line  int
+	lines []string
+}
+
+// parsedRecord is what the library made of a record: its entries, each
+// with its DN's canonical form, or the problem.
+type parsedRecord struct {
+	entries []parsedEntry
+	err     error
+}
+
+type parsedEntry struct {
+	*goldap.Entry
+	canonical string
+}
+
+// parseRecords parses the records on every core: a record's decoding
+// needs nothing from the others, and it is most of an import's reading.
+// The results come back in the records' order.
+func parseRecords(recs []ldifRecord) []parsedRecord {
+	out := make([]parsedRecord, len(recs))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/256)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(recs) {
+					return
+				}
+				out[i] = parseRecord(recs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func parseRecord(rec ldifRecord) parsedRecord {
+	var l ldif.LDIF
+	if err := ldif.Unmarshal(strings.NewReader(strings.Join(rec.lines, "\n")+"\n"), &l); err != nil {
+		// The library counts lines in what it was given: the record's
+		// line is the one that helps.
+		msg := err.Error()
+		var pe *ldif.ParseError
+		if errors.As(err, &pe) {
+			msg = pe.Message
+		}
+		return parsedRecord{err: fmt.Errorf("line %d: %s", rec.line, printable(msg))}
+	}
+	var p parsedRecord
+	for _, e := range l.Entries {
+		var entry *goldap.Entry
+		switch {
+		case e.Entry != nil:
+			entry = e.Entry
+		case e.Add != nil:
+			// "changetype: add" records, as written for ldapadd, are entries.
+			attrs := map[string][]string{}
+			for _, a := range e.Add.Attributes {
+				attrs[a.Type] = append(attrs[a.Type], a.Vals...)
+			}
+			entry = goldap.NewEntry(e.Add.DN, attrs)
+		default:
+			return parsedRecord{err: fmt.Errorf("line %d: a change record (changetype: modify or delete) is not a directory export: export the directory with slapcat or ldapsearch", rec.line)}
+		}
+		pe := parsedEntry{Entry: entry}
+		if entry.GetEqualFoldAttributeValue("uid") != "" {
+			pe.canonical = normDN(entry.DN) // a person, whom groups name by DN
+		}
+		p.entries = append(p.entries, pe)
+	}
+	return p
+}
+
 // ldifReader gathers the people and groups of an LDIF file.
 type ldifReader struct {
 	accounts []identity.ImportAccount
-	uidOf    map[string]string // person DN (normalised) → uid
+	uidOf    map[string]string // person DN (canonical) → uid
+	uidOfRaw map[string]string // person DN as written → uid
 	withDNs  []pendingGroup
 }
 
@@ -166,44 +260,15 @@ type pendingGroup struct {
 }
 
 // record parses one record (checked logical lines) with the library.
-func (r *ldifReader) record(line int, lines []string) error {
-	var l ldif.LDIF
-	if err := ldif.Unmarshal(strings.NewReader(strings.Join(lines, "\n")+"\n"), &l); err != nil {
-		// The library counts lines in what it was given: the record's
-		// line is the one that helps.
-		msg := err.Error()
-		var pe *ldif.ParseError
-		if errors.As(err, &pe) {
-			msg = pe.Message
-		}
-		return fmt.Errorf("line %d: %s", line, printable(msg))
-	}
-	for _, e := range l.Entries {
-		switch {
-		case e.Entry != nil:
-			r.entry(line, e.Entry)
-		case e.Add != nil:
-			// "changetype: add" records, as written for ldapadd, are entries.
-			attrs := map[string][]string{}
-			for _, a := range e.Add.Attributes {
-				attrs[a.Type] = append(attrs[a.Type], a.Vals...)
-			}
-			r.entry(line, goldap.NewEntry(e.Add.DN, attrs))
-		default:
-			return fmt.Errorf("line %d: a change record (changetype: modify or delete) is not a directory export: export the directory with slapcat or ldapsearch", line)
-		}
-	}
-	return nil
-}
-
 // entry keeps a person or a group; other entries are skipped. Attribute
 // names are compared without regard to case, as LDAP does.
-func (r *ldifReader) entry(line int, e *goldap.Entry) {
+func (r *ldifReader) entry(line int, e parsedEntry) {
 	classes := lower(e.GetEqualFoldAttributeValues("objectClass"))
 	uid := e.GetEqualFoldAttributeValue("uid")
 	switch {
 	case uid != "" && (slices.Contains(classes, "inetorgperson") || slices.Contains(classes, "posixaccount") || slices.Contains(classes, "account")):
-		r.uidOf[normDN(e.DN)] = uid
+		r.uidOf[e.canonical] = uid
+		r.uidOfRaw[e.DN] = uid
 		name := e.GetEqualFoldAttributeValue("displayName")
 		if name == "" {
 			name = e.GetEqualFoldAttributeValue("cn")
@@ -218,12 +283,23 @@ func (r *ldifReader) entry(line int, e *goldap.Entry) {
 	}
 }
 
-// resolve turns member DNs into the uids of the people in the file.
+// resolve turns member DNs into the uids of the people in the file. A DN
+// written as its person's entry writes it (what exports do) is found
+// without being parsed; others are compared in canonical form.
 func (r *ldifReader) resolve() []identity.ImportGroup {
 	var groups []identity.ImportGroup
 	for _, p := range r.withDNs {
-		for _, dn := range p.dns {
-			if uid, ok := r.uidOf[normDN(dn)]; ok && !slices.Contains(p.g.Members, uid) {
+		in := make(map[string]bool, len(p.g.Members)+len(p.dns))
+		for _, m := range p.g.Members {
+			in[m] = true
+		}
+		for _, d := range p.dns {
+			uid, ok := r.uidOfRaw[d]
+			if !ok {
+				uid, ok = r.uidOf[normDN(d)]
+			}
+			if ok && !in[uid] {
+				in[uid] = true
 				p.g.Members = append(p.g.Members, uid)
 			}
 		}
