@@ -98,20 +98,25 @@ func (m *hashMemory) start() {
 		m.collect()
 	}
 	m.mu.Lock()
-	if !m.raised {
+	if dirty > 0 || !m.raised {
 		m.raise()
 	}
 	m.mu.Unlock()
 }
 
 // raise makes room for the hashes in the collector's goal, with m.mu held:
-// the goal becomes what it was plus room. An operator's GOGC=off is left
-// alone.
+// the goal becomes what the operator's percentage makes of the live heap,
+// plus room. The runtime keeps a percentage, not an amount, so it is
+// worked out again after each collection, from the heap that collection
+// found live. An operator's GOGC=off is left alone.
 func (m *hashMemory) raise() {
 	if m.room == 0 {
 		return
 	}
 	live, base := m.pacing()
+	if m.raised {
+		base = m.base // what pacing reads is the raised percentage
+	}
 	if base <= 0 {
 		return
 	}

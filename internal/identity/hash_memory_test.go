@@ -3,6 +3,7 @@ package identity
 import (
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -75,53 +76,59 @@ func TestHashMemory(t *testing.T) {
 }
 
 // While hashes run, the collector's goal holds one buffer per slot above
-// the live heap, so that allocating a buffer does not start a second
+// what the operator's percentage makes of the live heap, worked out again
+// at each collection, so that allocating a buffer does not start a second
 // collection; the operator's percentage comes back once the slots are
 // idle, and GOGC=off is left alone.
 func TestHashMemoryRaisesTheGoal(t *testing.T) {
+	const mib = 1 << 20
 	for _, tc := range []struct {
-		name        string
-		live        uint64
-		base        int
-		room        uint64
-		raised      int
-		restoreSeen bool
+		name string
+		base int
+		room uint64
+		// live is the heap each collection finds; want the percentage
+		// set after it.
+		live []uint64
+		want []int
 	}{
-		{"a live heap of 21 MiB, one 46 MiB slot", 21 << 20, 100, 46 << 20, 100 + 220, true},
-		{"a live heap under the runtime's floor", 1 << 20, 100, 8 << 20, 100 + 200, true},
-		{"an operator's GOGC=50", 40 << 20, 50, 80 << 20, 50 + 200, true},
-		{"GOGC=off", 40 << 20, -1, 80 << 20, 0, false},
+		{"one 46 MiB slot", 100, 46 * mib, []uint64{21 * mib, 21 * mib, 67 * mib}, []int{100 + 220, 100 + 220, 100 + 69}},
+		{"a live heap under the runtime's floor", 100, 8 * mib, []uint64{1 * mib, 2 * mib, 3 * mib}, []int{100 + 200, 100 + 200, 100 + 200}},
+		{"an operator's GOGC=50", 50, 80 * mib, []uint64{40 * mib, 80 * mib, 40 * mib}, []int{50 + 200, 50 + 100, 50 + 200}},
+		{"GOGC=off", -1, 80 * mib, []uint64{40 * mib, 40 * mib, 40 * mib}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			timers := &fakeTimers{}
-			percent := tc.base
+			percent, live := tc.base, tc.live[0]
 			var set []int
-			m := &hashMemory{collect: func() {}, give: func() {}, after: timers.after, room: tc.room,
-				pacing:     func() (uint64, int) { return tc.live, percent },
+			m := &hashMemory{give: func() {}, after: timers.after, room: tc.room,
+				pacing:     func() (uint64, int) { return live, percent },
 				setPercent: func(p int) int { old := percent; percent = p; set = append(set, p); return old }}
-			m.start()
-			m.start()
+			collections := 0
+			m.collect = func() { collections++; live = tc.live[min(collections, len(tc.live)-1)] }
+			m.start() // nothing to collect: raised from the heap as it is
+			m.start() // two at once: still nothing to collect
 			m.end()
-			m.start() // the goal is raised once a burst
+			m.start() // collects the first buffer, raises again
 			m.end()
 			m.end()
-			if tc.raised == 0 {
-				if len(set) != 0 {
-					t.Fatalf("GOGC=off changed to %v", set)
-				}
-				timers.fire(len(timers.fns) - 1)
-				return
+			m.start() // collects the two others
+			m.end()
+			if collections != 2 {
+				t.Fatalf("%d collections, want 2", collections)
 			}
-			if len(set) != 1 || set[0] != tc.raised {
-				t.Fatalf("percentages set while hashing: %v, want [%d]", set, tc.raised)
+			if !slices.Equal(set, tc.want) {
+				t.Fatalf("percentages set while hashing: %v, want %v", set, tc.want)
 			}
 			timers.fire(len(timers.fns) - 1)
-			if percent != tc.base || len(set) != 2 {
-				t.Fatalf("after the idle time GOGC is %d (set %v), want %d back", percent, set, tc.base)
+			if percent != tc.base {
+				t.Fatalf("after the idle time GOGC is %d, want %d back", percent, tc.base)
+			}
+			if tc.want == nil {
+				return
 			}
 			m.start() // a new burst raises it again
-			if percent != tc.raised {
-				t.Fatalf("second burst: GOGC %d, want %d", percent, tc.raised)
+			if percent != tc.want[len(tc.want)-1] {
+				t.Fatalf("second burst: GOGC %d, want %d", percent, tc.want[len(tc.want)-1])
 			}
 			m.end()
 		})
