@@ -20,13 +20,18 @@
 # With two CPUs or more, each server runs alone on CPU 1 and the load
 # generator on CPU 0; Go then takes GOMAXPROCS=1 from the CPU affinity, as
 # it would on a one-CPU machine, and Pelote hashes one password at a time.
+# The machine's speed drifts between measures (another tenant's load, the
+# CPU's clock), so the whole comparison runs ROUNDS times, slapd, Pelote
+# and raw argon2id back to back in each; each round's ratios are printed,
+# then the medians of every figure and ratio.
 # Installs slapd when missing.
-# Usage: bench/ldap.sh [duration, default 10s] [connections, default 16] [idle seconds, default 15]
+# Usage: bench/ldap.sh [duration, default 10s] [connections, default 16] [idle seconds, default 15] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-10s}
 conc=${2:-16}
 idle=${3:-15}
+rounds=${4:-3}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null
@@ -106,28 +111,47 @@ access to attrs=userPassword by anonymous auth by * none
 access to * by dn.exact="uid=bench,$base" read by self read by * none
 CONF
 slapadd -q -f "$tmp/slapd.conf" -l "$tmp/data.ldif" 2>"$tmp/slapadd.log" || { cat "$tmp/slapadd.log"; exit 1; }
-sport=$(free)
-"${pin_srv[@]}" slapd -f "$tmp/slapd.conf" -h "ldap://127.0.0.1:$sport/" -s 0
-for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$sport" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
-measure slapd "$(cat "$tmp/slapd.pid")" "ldap://127.0.0.1:$sport" "uid=bench,$base"
-kill "$(cat "$tmp/slapd.pid")"; rm -f "$tmp/slapd.pid"
+# Figures of every round, by name; median NAME prints the median of NAME's.
+declare -A all
+keep() { all[$1]+="$2 "; }
+median() { printf '%s\n' ${all[$1]} | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { echo "$1 / $2" | bc -l; }
+for round in $(seq "$rounds"); do
+  sport=$(free)
+  "${pin_srv[@]}" slapd -f "$tmp/slapd.conf" -h "ldap://127.0.0.1:$sport/" -s 0
+  for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$sport" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
+  measure slapd "$(cat "$tmp/slapd.pid")" "ldap://127.0.0.1:$sport" "uid=bench,$base"
+  kill "$(cat "$tmp/slapd.pid")"; rm -f "$tmp/slapd.pid"
 
-port=$(free)
-PELOTE_LDAP_LISTEN="127.0.0.1:$port" PELOTE_LOGIN_PER_ACCOUNT=1000000 "${pin_srv[@]}" "$tmp/pelote" serve --listen "127.0.0.1:$(free)" 2>"$tmp/serve.log" &
-srv=$!
-for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$port" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
-measure pelote "$srv" "ldap://127.0.0.1:$port" "uid=bench,ou=services,$base"
-kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
-out=$("${pin_srv[@]}" "$tmp/ldapload" -mode argon2 -w "$pw" -d "$dur")
-read -r argon kib argon_cpu <<<"$out"
+  port=$(free)
+  PELOTE_LDAP_LISTEN="127.0.0.1:$port" PELOTE_LOGIN_PER_ACCOUNT=1000000 "${pin_srv[@]}" "$tmp/pelote" serve --listen "127.0.0.1:$(free)" 2>"$tmp/serve.log" &
+  srv=$!
+  for _ in $(seq 100); do ldapsearch -x -H "ldap://127.0.0.1:$port" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
+  measure pelote "$srv" "ldap://127.0.0.1:$port" "uid=bench,ou=services,$base"
+  kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
+  out=$("${pin_srv[@]}" "$tmp/ldapload" -mode argon2 -w "$pw" -d "$dur")
+  read -r argon kib argon_cpu <<<"$out"
+  for v in slapd_rate pelote_rate slapd_cpu pelote_cpu pelote_bind pelote_bind_cpu argon argon_cpu \
+    slapd_rss_start slapd_rss_search slapd_rss_bind slapd_rss_idle pelote_rss_start pelote_rss_search pelote_rss_bind pelote_rss_idle; do
+    keep "$v" "${!v}"
+  done
+  keep r_search "$(ratio "$pelote_rate" "$slapd_rate")"
+  keep r_search_cpu "$(ratio "$slapd_cpu" "$pelote_cpu")"
+  keep r_bind "$(ratio "$pelote_bind" "$argon")"
+  keep r_bind_cpu "$(ratio "$argon_cpu" "$pelote_bind_cpu")"
+  printf 'round %d: searches/s slapd %.0f Pelote %.0f (%.2f, per CPU %.2f); binds/s %.1f of raw %.1f (%.2f, per CPU %.2f); RSS after binds %.1f MB\n' \
+    "$round" "$slapd_rate" "$pelote_rate" "$(ratio "$pelote_rate" "$slapd_rate")" "$(ratio "$slapd_cpu" "$pelote_cpu")" \
+    "$pelote_bind" "$argon" "$(ratio "$pelote_bind" "$argon")" "$(ratio "$argon_cpu" "$pelote_bind_cpu")" "$pelote_rss_bind"
+done
+for v in "${!all[@]}"; do printf -v "$v" %s "$(median "$v")"; done
 
-echo "$placement; $conc connections, ${dur} per measure"
-printf 'searches/s: slapd %.0f, Pelote %.0f, ratio %.2f (goal >= 1.0)\n' "$slapd_rate" "$pelote_rate" "$(echo "$pelote_rate / $slapd_rate" | bc -l)"
-printf 'CPU per 1,000 searches: slapd %.0f ms, Pelote %.0f ms, ratio per CPU %.2f (goal >= 1.0)\n' "$slapd_cpu" "$pelote_cpu" "$(echo "$slapd_cpu / $pelote_cpu" | bc -l)"
+echo "$placement; $conc connections, ${dur} per measure; medians of $rounds rounds (ratios: the median of each round's)"
+printf 'searches/s: slapd %.0f, Pelote %.0f, ratio %.2f (goal >= 1.0)\n' "$slapd_rate" "$pelote_rate" "$r_search"
+printf 'CPU per 1,000 searches: slapd %.0f ms, Pelote %.0f ms, ratio per CPU %.2f (goal >= 1.0)\n' "$slapd_cpu" "$pelote_cpu" "$r_search_cpu"
 printf 'member binds/s (argon2id %d KiB, 1 pass, 1 lane): Pelote %.1f, raw argon2id %.1f on the same CPU, ratio %.2f (goal >= 0.9)\n' \
-  "$kib" "$pelote_bind" "$argon" "$(echo "$pelote_bind / $argon" | bc -l)"
+  "$kib" "$pelote_bind" "$argon" "$r_bind"
 printf 'CPU per member bind: Pelote %.1f ms, one raw argon2id %.1f ms, ratio per CPU %.2f (goal >= 0.9)\n' \
-  "$pelote_bind_cpu" "$argon_cpu" "$(echo "$argon_cpu / $pelote_bind_cpu" | bc -l)"
+  "$pelote_bind_cpu" "$argon_cpu" "$r_bind_cpu"
 printf 'RSS MB:  start  after searches  after binds  after %ss idle\n' "$idle"
 printf '  slapd  %5.1f  %14.1f  %11.1f  %13.1f\n' "$slapd_rss_start" "$slapd_rss_search" "$slapd_rss_bind" "$slapd_rss_idle"
 printf '  Pelote %5.1f  %14.1f  %11.1f  %13.1f\n' "$pelote_rss_start" "$pelote_rss_search" "$pelote_rss_bind" "$pelote_rss_idle"
