@@ -99,7 +99,7 @@ func startLDAP(ctx context.Context, cfg config.Config, db *store.DB, ids *identi
 	}
 	lc := ldap.Config{Tree: tree, AllowAnonymous: cfg.LDAP.AllowAnonymous, LDAPS: cfg.LDAP.TLS == "ldaps",
 		RequireTLS: cfg.LDAPRequireTLS(), BindFailures: cfg.Login.PerAccount, BindWindow: time.Duration(cfg.Login.Window),
-		Limits: ratelimit.New(db, log)}
+		BindFailuresPerAddress: cfg.Login.PerAddress, Applications: cfg.LDAPApplications(), Limits: ratelimit.New(db, log)}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

@@ -149,6 +149,12 @@ type LDAP struct {
 	// ProfileServices get an ou=SERVICE subtree of their profiles, for
 	// applications that should see profiles rather than accounts.
 	ProfileServices []string `yaml:"profile_services"`
+	// Applications are the addresses or CIDR ranges of applications that
+	// bind on their users' behalf (Nextcloud, a mail server). Failed binds
+	// count per account and per client address (login.per_address); an
+	// application's address carries all its users' mistakes, so its binds
+	// count per account only. Loopback by default.
+	Applications []string `yaml:"applications"`
 }
 
 // OIDC token lifetimes, key rotation and limits.
@@ -239,7 +245,7 @@ func Default() Config {
 			TokenRate:            1000,
 			AuthorizeRate:        2,
 		},
-		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls"},
+		LDAP:         LDAP{BaseDN: "dc=example,dc=org", TLS: "starttls", Applications: []string{"127.0.0.0/8", "::1/128"}},
 		Mail:         Mail{Port: 587, TLS: "starttls"},
 		Registration: Registration{Mode: identity.RegistrationClosed, PerHour: 30, ProofOfWork: pow.DefaultBits},
 		Notify:       defaultNotify(),
@@ -295,9 +301,14 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	for _, p := range c.TrustedProxies {
-		if _, err := ParsePrefix(p); err != nil {
-			bad("trusted_proxies", "%q is neither an address nor a CIDR range (e.g. 10.0.0.0/8)", p)
+	for _, f := range []struct {
+		key    string
+		ranges []string
+	}{{"trusted_proxies", c.TrustedProxies}, {"ldap.applications", c.LDAP.Applications}} {
+		for _, p := range f.ranges {
+			if _, err := ParsePrefix(p); err != nil {
+				bad(f.key, "%q is neither an address nor a CIDR range (e.g. 10.0.0.0/8)", p)
+			}
 		}
 	}
 	switch c.LogLevel {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"tls half set", "tls_cert: /nonexistent.pem\n", nil, []string{"tls_cert and tls_key go together", "cannot read"}},
 		{"weak argon2", "password:\n  memory_kib: 1024\n", nil, []string{"password.memory_kib", "19456"}},
 		{"bad proxy", "trusted_proxies: [10.0.0.0/8, nowhere]\n", nil, []string{"trusted_proxies", "nowhere"}},
+		{"bad LDAP application", "", []string{"PELOTE_LDAP_APPLICATIONS=10.0.0.0/8, nextcloud"}, []string{"ldap.applications (PELOTE_LDAP_APPLICATIONS", "nextcloud"}},
 		{"bad database", "database: mysql://x\n", nil, []string{"database (PELOTE_DATABASE, --database)"}},
 		{"not yaml", "listen: [\n", nil, []string{"pelote.yaml"}},
 		{"open sign-up without mail", "registration:\n  mode: open\n", nil, []string{"registration.mode", "mail.host"}},
@@ -106,5 +108,24 @@ func TestParsePrefix(t *testing.T) {
 		if err != nil || p.String() != want {
 			t.Errorf("%s: got %v %v, want %s", in, p, err, want)
 		}
+	}
+}
+
+// ldap.applications: loopback unless told, parsed once; the environment
+// replaces the list.
+func TestLDAPApplications(t *testing.T) {
+	c, err := load("", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.LDAPApplications()); got != "[127.0.0.0/8 ::1/128]" {
+		t.Errorf("default applications: %s", got)
+	}
+	c, err = load(write(t, "ldap:\n  applications: [192.0.2.10]\n"), []string{"PELOTE_LDAP_APPLICATIONS=10.0.0.0/8, 2001:db8::/64,"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.LDAPApplications()); got != "[10.0.0.0/8 2001:db8::/64]" {
+		t.Errorf("applications from the environment: %s", got)
 	}
 }

@@ -33,6 +33,20 @@ func str[T ~string](p func(*Config) *T) func(*Config, string) error {
 	return func(c *Config, v string) error { *p(c) = T(v); return nil }
 }
 
+// list reads a comma-separated value; blanks around the items and empty
+// items are dropped.
+func list(p func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*p(c) = nil
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				*p(c) = append(*p(c), item)
+			}
+		}
+		return nil
+	}
+}
+
 func dur(p func(*Config) *Duration) func(*Config, string) error {
 	return func(c *Config, v string) error { return p(c).UnmarshalText([]byte(v)) }
 }
@@ -58,15 +72,7 @@ var keys = []key{
 	{name: "url", help: "public base URL", set: str(func(c *Config) *string { return &c.URL })},
 	{name: "tls_cert", help: "PEM certificate to serve HTTPS directly", set: str(func(c *Config) *string { return &c.TLSCert })},
 	{name: "tls_key", help: "PEM private key to serve HTTPS directly", set: str(func(c *Config) *string { return &c.TLSKey })},
-	{name: "trusted_proxies", help: "comma-separated addresses or CIDR ranges of reverse proxies", set: func(c *Config, v string) error {
-		c.TrustedProxies = nil
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				c.TrustedProxies = append(c.TrustedProxies, p)
-			}
-		}
-		return nil
-	}},
+	{name: "trusted_proxies", help: "comma-separated addresses or CIDR ranges of reverse proxies", set: list(func(c *Config) *[]string { return &c.TrustedProxies })},
 	{name: "log_level", help: "debug, info, warn or error", set: str(func(c *Config) *string { return &c.LogLevel })},
 	{name: "session.idle", help: "end sessions unused for this long", set: dur(func(c *Config) *Duration { return &c.Session.Idle })},
 	{name: "session.absolute", help: "end sessions this long after login", set: dur(func(c *Config) *Duration { return &c.Session.Absolute })},
@@ -84,15 +90,8 @@ var keys = []key{
 	{name: "oidc.key_rotation", help: "how long a signing key signs before its successor", set: dur(func(c *Config) *Duration { return &c.OIDC.KeyRotation })},
 	{name: "ldap.listen", help: "address of the LDAP listener (empty: no LDAP)", set: str(func(c *Config) *string { return &c.LDAP.Listen })},
 	{name: "ldap.base_dn", help: "base DN of the directory", set: str(func(c *Config) *string { return &c.LDAP.BaseDN })},
-	{name: "ldap.profile_services", help: "comma-separated services whose profiles get an ou=SERVICE subtree", set: func(c *Config, v string) error {
-		c.LDAP.ProfileServices = nil
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				c.LDAP.ProfileServices = append(c.LDAP.ProfileServices, s)
-			}
-		}
-		return nil
-	}},
+	{name: "ldap.profile_services", help: "comma-separated services whose profiles get an ou=SERVICE subtree", set: list(func(c *Config) *[]string { return &c.LDAP.ProfileServices })},
+	{name: "ldap.applications", help: "comma-separated addresses or CIDR ranges of applications binding for their users: their failed binds count per account only (default: loopback)", set: list(func(c *Config) *[]string { return &c.LDAP.Applications })},
 	{name: "ldap.tls", help: "starttls or ldaps", set: str(func(c *Config) *string { return &c.LDAP.TLS })},
 	{name: "ldap.allow_anonymous", help: "let unbound LDAP clients read people and groups (true or false)", set: func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)

@@ -15,7 +15,9 @@ import (
 type parsed struct {
 	url     *url.URL
 	proxies []netip.Prefix
-	level   slog.Level
+	// applications are ldap.applications.
+	applications []netip.Prefix
+	level        slog.Level
 }
 
 // parse fills c.parsed; Validate has accepted every value, so an error
@@ -26,13 +28,11 @@ func (c *Config) parse() error {
 		return fmt.Errorf("url: %w", err)
 	}
 	c.parsed.url = u
-	c.parsed.proxies = nil
-	for _, p := range c.TrustedProxies {
-		pr, err := ParsePrefix(p)
-		if err != nil {
-			return fmt.Errorf("trusted_proxies: %w", err)
-		}
-		c.parsed.proxies = append(c.parsed.proxies, pr)
+	if c.parsed.proxies, err = prefixes("trusted_proxies", c.TrustedProxies); err != nil {
+		return err
+	}
+	if c.parsed.applications, err = prefixes("ldap.applications", c.LDAP.Applications); err != nil {
+		return err
 	}
 	if err := c.parsed.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("log_level: %w", err)
@@ -40,11 +40,27 @@ func (c *Config) parse() error {
 	return nil
 }
 
+// prefixes parses a setting's addresses and CIDR ranges.
+func prefixes(key string, ranges []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, r := range ranges {
+		p, err := ParsePrefix(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // PublicURL is url, parsed; nil for a Config that Load did not build.
 func (c Config) PublicURL() *url.URL { return c.parsed.url }
 
 // Proxies are trusted_proxies as address ranges.
 func (c Config) Proxies() []netip.Prefix { return c.parsed.proxies }
+
+// LDAPApplications are ldap.applications as address ranges.
+func (c Config) LDAPApplications() []netip.Prefix { return c.parsed.applications }
 
 // Level is log_level.
 func (c Config) Level() slog.Level { return c.parsed.level }

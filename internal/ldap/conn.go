@@ -6,10 +6,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
 	"pelote/internal/ldap/wire"
+	"pelote/internal/ratelimit"
 )
 
 const (
@@ -38,10 +40,13 @@ type conn struct {
 	encrypted bool
 	// scratch holds the attributes of the entry being written.
 	scratch []byte
+	// addr is the client's address key for counting failed binds; empty
+	// for an application's address, whose binds count per account only.
+	addr string
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, raw: nc, nc: nc, encrypted: s.cfg.LDAPS}
+	c := &conn{s: s, raw: nc, nc: nc, encrypted: s.cfg.LDAPS, addr: s.addressKey(nc.RemoteAddr())}
 	c.r = wire.NewReader(bufio.NewReader(nc))
 	c.w = wire.NewWriter(nc, writeBuffer)
 	return c
@@ -160,9 +165,17 @@ func (c *conn) bind(b *wire.BindRequest) wire.Result {
 			Message: "this directory accepts passwords only over TLS: use StartTLS (ldap:// with -ZZ) or ldaps://"}
 	}
 	refused := wire.Result{Code: wire.InvalidCredentials}
+	if c.addr != "" {
+		if blocked, _ := s.byAddress.Blocked(c.addr); blocked {
+			refused.Message = "too many failed binds from this address; try again later"
+			return refused
+		}
+	}
 	who, err := s.resolve(name)
 	if err != nil {
-		// Not a name anyone binds as: nothing to count against.
+		// Not a name anyone binds as: no account to count against, but
+		// the address tried one.
+		c.failedFromAddress()
 		return refused
 	}
 	if blocked, _ := s.failures.Blocked(who.key); blocked {
@@ -173,9 +186,11 @@ func (c *conn) bind(b *wire.BindRequest) wire.Result {
 	switch {
 	case errors.Is(err, errTOTPAccount):
 		s.failures.Fail(who.key)
+		c.failedFromAddress()
 		refused.Message = "two-step verification is on for this account: bind with an app password"
 	case errors.Is(err, errTOTPRequired):
 		s.failures.Fail(who.key)
+		c.failedFromAddress()
 		refused.Message = totpRequiredMessage
 	case err != nil:
 		s.failures.Fail(who.key)
@@ -183,12 +198,37 @@ func (c *conn) bind(b *wire.BindRequest) wire.Result {
 			s.log.Error("ldap-bind", "err", err)
 			return wire.Result{Code: wire.Unavailable, Message: "the directory cannot check passwords right now"}
 		}
+		c.failedFromAddress()
 	default:
 		s.failures.Reset(who.key)
 		c.who = p
 		return wire.Result{Code: wire.Success}
 	}
 	return refused
+}
+
+// failedFromAddress counts a failed bind against the client's address,
+// unless it is an application's.
+func (c *conn) failedFromAddress() {
+	if c.addr != "" {
+		c.s.byAddress.Fail(c.addr)
+	}
+}
+
+// addressKey is the key a connection's failed binds count under; empty
+// for the applications' addresses and for what is not an IP address.
+func (s *Server) addressKey(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return ""
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.cfg.Applications {
+		if p.Contains(ip) {
+			return ""
+		}
+	}
+	return ratelimit.AddressKey(ip)
 }
 
 // whoAmI answers RFC 4532: the bound DN as "dn:DN", empty when anonymous.

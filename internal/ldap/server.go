@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,15 @@ type Config struct {
 	// per BindWindow.
 	BindFailures int
 	BindWindow   time.Duration
+	// BindFailuresPerAddress bound failed binds per client address per
+	// BindWindow, whichever names they try, so that one password tried
+	// against every account is stopped as on the sign-in page.
+	// Applications are the addresses of applications that bind on their
+	// users' behalf (Nextcloud, a mail server): each carries every user's
+	// mistakes, and a stranger failing through it would shut everyone
+	// out, so their binds count per account only.
+	BindFailuresPerAddress int
+	Applications           []netip.Prefix
 	// Limits counts them with the other nodes sharing the database; nil
 	// counts on this node alone.
 	Limits *ratelimit.Limits
@@ -60,7 +70,9 @@ type Server struct {
 	binds    *BindUsers
 	log      *slog.Logger
 	failures *ratelimit.Failures
-	root     *Entry // the root DSE
+	// byAddress counts failed binds per client address (AddressKey).
+	byAddress *ratelimit.Failures
+	root      *Entry // the root DSE
 
 	ready atomic.Bool
 	mu    sync.Mutex
@@ -92,11 +104,15 @@ func NewServer(cfg Config, dir *Directory, accounts Accounts, binds *BindUsers, 
 	if cfg.BindFailures <= 0 {
 		cfg.BindFailures, cfg.BindWindow = 10, 15*time.Minute
 	}
+	if cfg.BindFailuresPerAddress <= 0 {
+		cfg.BindFailuresPerAddress = 50
+	}
 	if cfg.LDAPS && cfg.TLS == nil {
 		return nil, errors.New("ldap: LDAPS needs a certificate")
 	}
 	s := &Server{cfg: cfg, dir: dir, accounts: accounts, binds: binds, log: log, conns: map[*conn]struct{}{}}
 	s.failures = cfg.Limits.Failures("ldap-bind", cfg.BindFailures, cfg.BindWindow, time.Now)
+	s.byAddress = cfg.Limits.Failures("ldap-bind-address", cfg.BindFailuresPerAddress, cfg.BindWindow, time.Now)
 	s.root = entryFromMap("", map[string][]string{
 		"objectclass":          {"top"},
 		"namingcontexts":       {cfg.Tree.Base},

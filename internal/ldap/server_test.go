@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -810,6 +811,75 @@ func TestRequireTLSWithLDAPS(t *testing.T) {
 	if err := c.Bind(nextcloudDN, servicePW); err != nil {
 		t.Fatalf("bind over LDAPS: %v", err)
 	}
+}
+
+// TestBindFailuresPerAddress: one password tried against many names, known
+// or not, is stopped by the client address's budget, checked before any
+// password is; OpenLDAP's ldapwhoami sees the refusal too. Applications'
+// addresses count per account only, and nodes sharing the database share
+// each address's budget.
+func TestBindFailuresPerAddress(t *testing.T) {
+	spray := func(addr string, names ...string) {
+		t.Helper()
+		c, err := goldap.DialURL("ldap://" + addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, n := range names {
+			if err := c.Bind("uid="+n+",ou=people,"+base, "Summer2026!"); code(err) != goldap.LDAPResultInvalidCredentials {
+				t.Fatalf("%s with a guessed password: %v", n, err)
+			}
+		}
+	}
+	t.Run("a stranger's address", func(t *testing.T) {
+		w := newWorld(t, ldap.Config{BindFailures: 3, BindFailuresPerAddress: 4, BindWindow: time.Minute})
+		spray(w.addr, "alice", "bob", "nobody", "carol") // one each: no account is locked
+		c := w.conn()
+		err := c.Bind("uid=alice,ou=people,"+base, memberPW)
+		if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "from this address") {
+			t.Fatalf("the right password after four failures from this address: %v", err)
+		}
+		out, err := exec.Command("ldapwhoami", "-x", "-H", "ldap://"+w.addr, "-D", nextcloudDN, "-w", servicePW).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "Invalid credentials") {
+			t.Fatalf("ldapwhoami from a blocked address: %v\n%s", err, out)
+		}
+	})
+	t.Run("an application's address", func(t *testing.T) {
+		loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		w := newWorld(t, ldap.Config{BindFailures: 3, BindFailuresPerAddress: 4, BindWindow: time.Minute, Applications: loopback})
+		spray(w.addr, "alice", "bob", "nobody", "carol", "alice", "bob")
+		c := w.conn()
+		if err := c.Bind("uid=carol,ou=people,"+base, memberPW); err != nil {
+			t.Fatalf("carol through an application that failed six times for others: %v", err)
+		}
+		// The account's own budget still holds.
+		spray(w.addr, "alice")
+		if err := c.Bind("uid=alice,ou=people,"+base, memberPW); code(err) != goldap.LDAPResultInvalidCredentials ||
+			!strings.Contains(err.Error(), "too many failed binds;") {
+			t.Fatalf("alice after three failures through an application: %v", err)
+		}
+	})
+	t.Run("two nodes", func(t *testing.T) {
+		w := newWorld(t, ldap.Config{})
+		cfg := func() ldap.Config {
+			return ldap.Config{BindFailures: 10, BindFailuresPerAddress: 4, BindWindow: time.Minute, Limits: ratelimit.Shared(w.db, nil)}
+		}
+		nodes := []string{w.node(cfg()), w.node(cfg())}
+		spray(nodes[0], "alice", "bob")
+		spray(nodes[1], "carol", "nobody")
+		for _, addr := range nodes {
+			c, err := goldap.DialURL("ldap://" + addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Bind(nextcloudDN, servicePW)
+			c.Close()
+			if code(err) != goldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "from this address") {
+				t.Errorf("node %s after four failures from this address over two nodes: %v", addr, err)
+			}
+		}
+	})
 }
 
 // TestBindFailuresAcrossNodes: two nodes on one database share each

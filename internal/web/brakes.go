@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"pelote/internal/identity"
+	"pelote/internal/ratelimit"
 )
 
 // The brakes on the public forms (sign-up, invitations, reset, address
@@ -42,7 +43,7 @@ func (s *Server) mailBudgetOpen(a identity.Account) bool {
 // addressBudget counts one request of kind from the client's address, as
 // failed logins are counted, and returns how long to wait when over it.
 func (s *Server) addressBudget(w http.ResponseWriter, r *http.Request, kind string) (time.Duration, bool) {
-	key := kind + ":" + addrKey(s.clientAddr(r))
+	key := kind + ":" + ratelimit.AddressKey(s.clientAddr(r))
 	if blocked, wait := s.failedByAddress.Blocked(key); blocked {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return wait, false

@@ -16,6 +16,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/openid"
+	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 )
 
@@ -60,7 +61,7 @@ func (s *signInArea) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
 		return
 	}
-	addr := addrKey(s.clientAddr(r))
+	addr := ratelimit.AddressKey(s.clientAddr(r))
 	blockedAccount, waitAccount := s.failedByAccount.Blocked(username)
 	blockedAddr, waitAddr := s.failedByAddress.Blocked(addr)
 	if blockedAccount || blockedAddr {

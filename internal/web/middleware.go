@@ -132,15 +132,6 @@ func (s *Server) trusted(a netip.Addr) bool {
 	return false
 }
 
-// addrKey groups IPv6 clients by /64, since one host holds a whole /64.
-func addrKey(a netip.Addr) string {
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
-
 // chooseLanguage keeps a visitor's choice of language (?lang=fr on any
 // page, from the footer's links) in a cookie, for the pages seen before
 // an account is known.

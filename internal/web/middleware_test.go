@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"pelote/internal/ratelimit"
 )
 
 func TestClientAddr(t *testing.T) {
@@ -33,7 +35,7 @@ func TestClientAddr(t *testing.T) {
 			}
 		})
 	}
-	if k := addrKey(netip.MustParseAddr("2001:db8:1:2:3:4:5:6")); k != "2001:db8:1:2::/64" {
+	if k := ratelimit.AddressKey(netip.MustParseAddr("2001:db8:1:2:3:4:5:6")); k != "2001:db8:1:2::/64" {
 		t.Fatalf("IPv6 key %s", k)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"pelote/internal/identity"
 	"pelote/internal/openid"
+	"pelote/internal/ratelimit"
 	"pelote/internal/store"
 )
 
@@ -73,7 +74,7 @@ const authorizePerSecond = 2
 // authorize hands a new authorization request to the provider unless its
 // client address has started too many.
 func (s *oidcArea) authorize(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.authorizations.Allow(addrKey(s.clientAddr(r))); !ok {
+	if ok, wait := s.authorizations.Allow(ratelimit.AddressKey(s.clientAddr(r))); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.errorPage(w, r, http.StatusTooManyRequests, "oidc.err.too_many_requests")
 		return
