@@ -26,7 +26,8 @@ import (
 // costs as much as the first (it marks the whole live heap). While hashes
 // run, the collector's goal is therefore raised by one buffer per slot,
 // and set back once they stop. Once no hash has run for idleRelease, the
-// free memory goes back to the system.
+// free memory goes back to the system. The percentage belongs to the
+// whole process, so a process has one Hasher (cmd builds it once).
 
 // idleRelease is how long the hashing slots stay idle before the memory
 // they used is returned to the system.
