@@ -23,11 +23,14 @@ func (c *cli) importFile(args []string) error {
 			return err
 		}
 		defer file.Close()
-		accounts, groups, err := importer.Read(file)
-		if err != nil {
-			return fmt.Errorf("%s: %w", pos[0], err)
+		// The accounts are checked and written while the rest of the file
+		// is decoded; a problem in the file still means nothing is written.
+		src := importer.Stream(file)
+		rep, err := ids.ImportFrom(c.ctx, src, identity.ImportOptions{DryRun: *dry, SkipInvalid: *skip, AllowAdmin: *allowAdmin})
+		src.Close()
+		if ferr := src.Err(); ferr != nil {
+			return fmt.Errorf("%s: %w", pos[0], ferr)
 		}
-		rep, err := ids.Import(c.ctx, accounts, groups, identity.ImportOptions{DryRun: *dry, SkipInvalid: *skip, AllowAdmin: *allowAdmin})
 		if err != nil && !errors.Is(err, identity.ErrImportRefused) {
 			return err
 		}

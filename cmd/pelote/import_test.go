@@ -329,3 +329,26 @@ func TestHashStdinCostCap(t *testing.T) {
 	p.fails(exitFail, "cap of 1000000", "{CRYPT}$6$rounds=999999999$salt$"+strings.Repeat("a", 86)+"\n", "user", "passwd", "alice", "--hash-stdin")
 	p.fails(exitFail, "cap of 8", "$argon2id$v=19$m=65536,t=1,p=255$"+strings.Repeat("A", 22)+"$"+strings.Repeat("A", 43)+"\n", "user", "passwd", "alice", "--hash-stdin")
 }
+
+// TestImportProblemLateInTheFile: the accounts are written while the rest
+// of the file is read; a problem in the file after a thousand of them
+// still means nothing is imported, and the message names its line.
+func TestImportProblemLateInTheFile(t *testing.T) {
+	p := newPelote(t)
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "dn: uid=m%04d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: m%04d\ncn: Member %d\nsn: M\nmail: m%04d@example.org\n\n", i, i, i, i)
+	}
+	line := strings.Count(b.String(), "\n") + 1
+	b.WriteString("dn: uid=bad,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: bad\ncn:: !!not base64!!\n")
+	file := writeFile(t, t.TempDir(), "late.ldif", b.String())
+	for _, args := range [][]string{{"import", file}, {"import", "--dry-run", file}, {"import", "--skip-invalid", file}} {
+		code, _, stderr := p.run("", args...)
+		if code != exitFail || !strings.Contains(stderr, fmt.Sprintf("late.ldif: importer: line %d:", line)) {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	if out := p.ok("", "user", "list"); strings.Contains(out, "m0001") {
+		t.Fatalf("half imported: %q", out[:min(len(out), 200)])
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"pelote/internal/store"
@@ -88,6 +89,12 @@ type importRun struct {
 	// slapadd, most of it spent crossing into SQLite.
 	newAccounts []importedAccount
 	newMembers  [][2]int64
+	// What the accounts are checked against: the lines of the names and
+	// addresses seen in the file, those already taken, and the profile
+	// names; now is the accounts' creation time.
+	seenName, seenEmail             map[string]int
+	taken, takenEmail, profileNames map[string]bool
+	now                             int64
 }
 
 // importedAccount is a checked account waiting to be inserted.
@@ -120,11 +127,48 @@ func (r *importRun) bad(line int, format string, args ...any) {
 // members, the admin group only with opts.AllowAdmin; existing accounts
 // are conflicts.
 func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []ImportGroup, opts ImportOptions) (ImportReport, error) {
+	return s.ImportFrom(ctx, &sliceSource{accounts, groups}, opts)
+}
+
+// ImportSource gives an import its records while a file is being read:
+// Accounts returns the next batch, and io.EOF after the last; Groups is
+// asked once the accounts are done. An error from either is the file's:
+// the import stops there and writes nothing.
+type ImportSource interface {
+	Accounts() ([]ImportAccount, error)
+	Groups() ([]ImportGroup, error)
+}
+
+// sliceSource is a source already read.
+type sliceSource struct {
+	accounts []ImportAccount
+	groups   []ImportGroup
+}
+
+func (s *sliceSource) Accounts() ([]ImportAccount, error) {
+	if s.accounts == nil {
+		return nil, io.EOF
+	}
+	a := s.accounts
+	s.accounts = nil
+	return a, nil
+}
+
+func (s *sliceSource) Groups() ([]ImportGroup, error) { return s.groups, nil }
+
+// ImportFrom is Import with the records coming from src as they are read,
+// so that checking and writing the first accounts overlaps with reading
+// the rest of the file.
+func (s *Store) ImportFrom(ctx context.Context, src ImportSource, opts ImportOptions) (ImportReport, error) {
 	var rep ImportReport
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		r := &importRun{s: s, tx: tx, opts: opts, rep: &rep, ids: map[string]int64{}, left: map[string]int{},
 			made: map[string]int64{}, joined: map[[2]int64]bool{}}
-		created, err := r.accounts(ctx, accounts)
+		accounts, created, err := r.accounts(ctx, src)
+		if err != nil {
+			return err
+		}
+		groups, err := src.Groups()
 		if err != nil {
 			return err
 		}
@@ -160,34 +204,57 @@ func (s *Store) Import(ctx context.Context, accounts []ImportAccount, groups []I
 	return rep, err
 }
 
-// accounts checks and creates the accounts, and says which it created.
-func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]bool, error) {
-	created := make([]bool, len(accounts))
-	seenName, seenEmail := map[string]int{}, map[string]int{}
-	now := r.s.now()
+// accounts checks and creates the accounts src gives, and returns them
+// with which it created.
+func (r *importRun) accounts(ctx context.Context, src ImportSource) ([]ImportAccount, []bool, error) {
+	r.seenName, r.seenEmail = map[string]int{}, map[string]int{}
+	r.now = r.s.now()
 	// Existing names and addresses, read once rather than per line.
-	taken, takenEmail := map[string]bool{}, map[string]bool{}
+	r.taken, r.takenEmail = map[string]bool{}, map[string]bool{}
 	rows, err := r.tx.Query(ctx, `SELECT username, email_key FROM accounts`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
 		var u, e string
 		if err := rows.Scan(&u, &e); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		taken[u], takenEmail[e] = true, true
+		r.taken[u], r.takenEmail[e] = true, true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	profileNames, err := r.s.profileNames(ctx, r.tx)
-	if err != nil {
-		return nil, err
+	if r.profileNames, err = r.s.profileNames(ctx, r.tx); err != nil {
+		return nil, nil, err
 	}
-	for i, a := range accounts {
+	var accounts []ImportAccount
+	var created []bool
+	for {
+		batch, err := src.Accounts()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		first := len(accounts)
+		accounts = append(accounts, batch...)
+		created = append(created, make([]bool, len(batch))...)
+		if err := r.checkAccounts(ctx, accounts, first, created); err != nil {
+			return nil, nil, err
+		}
+	}
+	return accounts, created, r.flushAccounts(ctx, r.now, created)
+}
+
+// checkAccounts checks accounts[from:] and queues those to create,
+// writing a batch each time enough are queued; created says which were.
+func (r *importRun) checkAccounts(ctx context.Context, accounts []ImportAccount, from int, created []bool) error {
+	for i := from; i < len(accounts); i++ {
+		a := accounts[i]
 		bad := func(format string, args ...any) {
 			r.left[memberKey(a.Username)] = a.Line
 			r.bad(a.Line, "%s: "+format, append([]any{shown(a.Username)}, args...)...)
@@ -205,31 +272,31 @@ func (r *importRun) accounts(ctx context.Context, accounts []ImportAccount) ([]b
 			}
 		}
 		key := EmailKey(email)
-		if first, ok := seenName[username]; ok {
+		if first, ok := r.seenName[username]; ok {
 			bad("already on line %d", first)
 			continue
 		}
-		if first, ok := seenEmail[key]; ok {
+		if first, ok := r.seenEmail[key]; ok {
 			bad("e-mail %s already on line %d", email, first)
 			continue
 		}
-		seenName[username], seenEmail[key] = a.Line, a.Line
-		if taken[username] || takenEmail[key] {
+		r.seenName[username], r.seenEmail[key] = a.Line, a.Line
+		if r.taken[username] || r.takenEmail[key] {
 			bad("an account with this username or e-mail exists already")
 			continue
 		}
-		if profileNames[username] {
+		if r.profileNames[username] {
 			bad("a member has a profile of this name, which applications would take for this account")
 			continue
 		}
 		r.newAccounts = append(r.newAccounts, importedAccount{i: i, username: username, email: email, key: key, name: name, hash: hash})
 		if len(r.newAccounts) == importBatch {
-			if err := r.flushAccounts(ctx, now, created); err != nil {
-				return nil, err
+			if err := r.flushAccounts(ctx, r.now, created); err != nil {
+				return err
 			}
 		}
 	}
-	return created, r.flushAccounts(ctx, now, created)
+	return nil
 }
 
 // flushAccounts inserts the accounts waiting, in one statement.

@@ -21,18 +21,27 @@ const MaxFile = 64 << 20
 // line first, once comments and folding are read as LDIF reads them), as
 // CSV otherwise.
 func Read(r io.Reader) ([]identity.ImportAccount, []identity.ImportGroup, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFile+1))
+	data, err := readAll(r)
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(data) > MaxFile {
-		return nil, nil, fmt.Errorf("importer: the file is larger than %d MiB", MaxFile>>20)
 	}
 	if looksLikeLDIF(data) {
 		return ReadLDIF(data)
 	}
 	accounts, err := ReadCSV(data)
 	return accounts, nil, err
+}
+
+// readAll reads the whole file, refusing one over MaxFile.
+func readAll(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFile {
+		return nil, fmt.Errorf("importer: the file is larger than %d MiB", MaxFile>>20)
+	}
+	return data, nil
 }
 
 // ReadCSV reads username, email, display name, password hash, groups

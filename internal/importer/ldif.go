@@ -107,6 +107,22 @@ func looksLikeLDIF(data []byte) bool {
 // with memberUid) from an OpenLDAP export. Other entries are skipped.
 // Values read from URLs ("attr:< file://…") and change records are refused.
 func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, error) {
+	var accounts []identity.ImportAccount
+	groups, err := streamLDIF(data, func(batch []identity.ImportAccount) bool {
+		accounts = append(accounts, batch...)
+		return true
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return accounts, groups, nil
+}
+
+// streamLDIF reads data as ReadLDIF does, handing the accounts to emit in
+// batches, in the file's order, as soon as the records before them are
+// decoded; emit returns false to stop the reading (the import ended).
+// The groups come last: their member DNs need every person first.
+func streamLDIF(data []byte, emit func([]identity.ImportAccount) bool) ([]identity.ImportGroup, error) {
 	var recs []ldifRecord
 	var rec []string
 	recLine := 0
@@ -149,20 +165,33 @@ func ReadLDIF(data []byte) ([]identity.ImportAccount, []identity.ImportGroup, er
 	}
 	// The records before a refused line are parsed, and a problem in one
 	// of them, being earlier in the file, is the one reported.
-	parsed := parseRecords(recs)
 	r := ldifReader{uidOf: map[string]string{}, uidOfRaw: map[string]string{}}
-	for i, p := range parsed {
+	var stopped bool
+	perr := parseRecords(recs, func(rec ldifRecord, p parsedRecord) error {
 		if p.err != nil {
-			return nil, nil, fmt.Errorf("importer: %w", p.err)
+			return p.err
 		}
 		for _, e := range p.entries {
-			r.entry(recs[i].line, e)
+			r.entry(rec.line, e)
 		}
+		return nil
+	}, func() bool {
+		if len(r.accounts) > 0 && !emit(r.accounts) {
+			stopped = true
+			return false
+		}
+		r.accounts = nil
+		return true
+	})
+	switch {
+	case stopped:
+		return nil, errStop
+	case perr != nil:
+		return nil, fmt.Errorf("importer: %w", perr)
+	case err != nil:
+		return nil, fmt.Errorf("importer: %w", err)
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("importer: %w", err)
-	}
-	return r.accounts, r.resolve(), nil
+	return r.resolve(), nil
 }
 
 // ldifRecord is one record's logical lines, checked, and the line it
@@ -184,27 +213,54 @@ type parsedEntry struct {
 	canonical string
 }
 
-// parseRecords parses the records on every core: a record's decoding
-// needs nothing from the others, and it is most of an import's reading.
-// The results come back in the records' order.
-func parseRecords(recs []ldifRecord) []parsedRecord {
+// recordChunk is how many records a worker decodes at a time, and how
+// often the accounts read so far are handed over.
+const recordChunk = 256
+
+// parseRecords decodes the records on every core (a record's decoding
+// needs nothing from the others, and it is most of an import's reading)
+// and gives each, in the file's order, to use; after each chunk of
+// records, flush hands over what use gathered, and false from it stops
+// everything. The first error from use ends the reading and is returned.
+func parseRecords(recs []ldifRecord, use func(ldifRecord, parsedRecord) error, flush func() bool) error {
+	chunks := (len(recs) + recordChunk - 1) / recordChunk
 	out := make([]parsedRecord, len(recs))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(recs)/256)
+	done := make([]chan struct{}, chunks)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
 	var next atomic.Int64
+	var quit atomic.Bool
 	var wg sync.WaitGroup
-	for range workers {
+	defer wg.Wait()
+	defer quit.Store(true) // workers stop at their next chunk once the reading ends
+	for range min(runtime.GOMAXPROCS(0), chunks) {
 		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(recs) {
+			for !quit.Load() {
+				c := int(next.Add(1)) - 1
+				if c >= chunks {
 					return
 				}
-				out[i] = parseRecord(recs[i])
+				for i := c * recordChunk; i < min(len(recs), (c+1)*recordChunk); i++ {
+					out[i] = parseRecord(recs[i])
+				}
+				close(done[c])
 			}
 		})
 	}
-	wg.Wait()
-	return out
+	for c := range chunks {
+		<-done[c]
+		for i := c * recordChunk; i < min(len(recs), (c+1)*recordChunk); i++ {
+			if err := use(recs[i], out[i]); err != nil {
+				return err
+			}
+			out[i] = parsedRecord{} // used: the collector may have it
+		}
+		if !flush() {
+			return nil
+		}
+	}
+	return nil
 }
 
 func parseRecord(rec ldifRecord) parsedRecord {
