@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"pelote/internal/identity"
@@ -22,20 +23,39 @@ import (
 // Every other file in templates/ is a page too, named after its file.
 var pageNames = []string{"login", "setup", "account", "admin_accounts", "admin_account", "admin_groups", "admin_group", "admin_services", "admin_approvals", "error"}
 
-type pages struct{ byName map[string]*template.Template }
+// pages are the site's templates, each page's built at its first render:
+// a page is a copy of the layout and the shared pieces, and thirty such
+// copies are tens of thousands of small objects that the collector would
+// visit at every collection (one runs before each password hash) on a
+// node whose members mostly use LDAP or a few pages.
+type pages struct {
+	fsys   fs.FS
+	layout *template.Template
+	byName map[string]*lazyPage
+}
+
+type lazyPage struct {
+	once sync.Once
+	t    *template.Template
+	err  error
+}
 
 var funcs = template.FuncMap{
 	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"watts": watts,
 }
 
+// loadPages parses the layout and lists the pages. The templates are
+// built into the binary and every page is rendered by the tests, so a
+// page is parsed at its first render only: parsing them all at start
+// would leave their garbage in the process's memory for minutes.
 func loadPages(fsys fs.FS) (*pages, error) {
 	// Files named _*.html hold pieces several pages share.
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
-	p := &pages{byName: map[string]*template.Template{}}
+	p := &pages{fsys: fsys, layout: layout, byName: map[string]*lazyPage{}}
 	files, err := fs.Glob(fsys, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -47,13 +67,30 @@ func loadPages(fsys fs.FS) (*pages, error) {
 		}
 	}
 	for _, n := range names {
-		t, err := template.Must(layout.Clone()).ParseFS(fsys, "templates/"+n+".html")
-		if err != nil {
+		if _, err := fs.Stat(fsys, "templates/"+n+".html"); err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", n, err)
 		}
-		p.byName[n] = t
+		p.byName[n] = &lazyPage{}
 	}
 	return p, nil
+}
+
+func (p *pages) parse(name string) (*template.Template, error) {
+	t, err := template.Must(p.layout.Clone()).ParseFS(p.fsys, "templates/"+name+".html")
+	if err != nil {
+		return nil, fmt.Errorf("web: page %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// get returns the page called name, built at its first use.
+func (p *pages) get(name string) (*template.Template, error) {
+	lp, ok := p.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no page %q", name)
+	}
+	lp.once.Do(func() { lp.t, lp.err = p.parse(name) })
+	return lp.t, lp.err
 }
 
 // page is what every view carries: language, who is signed in, messages.
@@ -138,9 +175,9 @@ func (s *Server) lang(r *http.Request, v *visit) string {
 // render executes a page into a buffer first, so a template error never
 // leaves half a page on the wire.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
-	t, ok := s.pages.byName[name]
-	if !ok {
-		s.log.Error("unknown page", "request_id", reqID(r), "page", name)
+	t, err := s.pages.get(name)
+	if err != nil {
+		s.log.Error("page", "request_id", reqID(r), "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
