@@ -39,7 +39,11 @@ var (
 	password = flag.String("password", "", "that member's password")
 	credDir  = flag.String("creds", "", "directory of `pelote client add --json` outputs")
 	codes    = flag.Int("codes", 400, "codes prepared for the exchange measure")
+	only     = flag.String("only", "", "run only the measures whose name contains this (to profile one)")
 )
+
+// runs says whether the measure called name is wanted.
+func runs(name string) bool { return strings.Contains(name, *only) }
 
 func main() {
 	flag.Parse()
@@ -63,6 +67,9 @@ func main() {
 		creds[name] = [2]string{c.ID, c.Secret}
 	}
 	for _, alg := range []string{"RS256", "EdDSA"} {
+		if !runs("client_credentials " + alg) {
+			continue
+		}
 		m := creds["machine-"+alg]
 		rate := measure(func(c *http.Client) error {
 			return tokenRequest(c, m[0], m[1], url.Values{"grant_type": {"client_credentials"}}, nil)
@@ -70,6 +77,9 @@ func main() {
 		fmt.Printf("client_credentials %s: %.1f grants/s\n", alg, rate)
 	}
 	for _, alg := range []string{"RS256", "EdDSA"} {
+		if !runs("refresh " + alg) {
+			continue
+		}
 		app := creds["app-"+alg]
 		// One refresh chain per HTTP client: each refresh rotates its token.
 		chains := make(chan string, *conc)
@@ -89,6 +99,9 @@ func main() {
 			return err
 		})
 		fmt.Printf("refresh %s: %.1f grants/s\n", alg, rate)
+	}
+	if !runs("code exchange RS256") {
+		return
 	}
 	app := creds["app-RS256"]
 	prepared := make(chan string, *codes)

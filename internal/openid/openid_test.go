@@ -336,3 +336,66 @@ func TestPKCERequiredForPublicClients(t *testing.T) {
 }
 
 var _ = context.Background
+
+// In a provider request a grant's writes run after the store returned the
+// tokens (they are signed meanwhile): a refresh token or a code spent by
+// two requests at the same moment is refused when the second one waits
+// for its writes, with invalid_grant, and the grant is revoked.
+func TestGrantWritesAfterReturn(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.st.CreateClient(ctx, Client{ID: "notes", Service: "cloud", RedirectURIs: []string{"https://notes.example.org/cb"}})
+	refused := func(t *testing.T, err error, what string) {
+		t.Helper()
+		var oe *oidc.Error
+		if !errors.As(err, &oe) || oe.ErrorType != oidc.InvalidGrant || !strings.Contains(oe.Description, what) {
+			t.Fatalf("second request's writes: %v, want invalid_grant about %q", err, what)
+		}
+	}
+
+	t.Run("refresh", func(t *testing.T) {
+		a, _ := f.flow(t, "notes", f.profile.ID, "openid", "offline_access")
+		_, rt, _, err := f.st.CreateAccessAndRefreshTokens(ctx, a, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := f.st.TokenRequestByRefreshToken(ctx, rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second := WithRequestState(ctx), WithRequestState(ctx)
+		access, _, _, err := f.st.CreateAccessAndRefreshTokens(first, req, rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := f.st.CreateAccessAndRefreshTokens(second, req, rt); err != nil {
+			t.Fatalf("the second request is told only when it waits: %v", err)
+		}
+		if err := stateOf(first).waitDurable(); err != nil {
+			t.Fatalf("first request's writes: %v", err)
+		}
+		refused(t, stateOf(second).waitDurable(), "refresh token already used")
+		if _, err := f.st.accessToken(ctx, access); !errors.Is(err, errTokenInvalid) {
+			t.Fatalf("the first request's token survived: %v", err)
+		}
+	})
+
+	t.Run("code", func(t *testing.T) {
+		a, _ := f.flow(t, "notes", f.profile.ID, "openid", "offline_access")
+		first, second := WithRequestState(ctx), WithRequestState(ctx)
+		access, _, _, err := f.st.CreateAccessAndRefreshTokens(first, a, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := f.st.CreateAccessAndRefreshTokens(second, a, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := stateOf(first).waitDurable(); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, stateOf(second).waitDurable(), "code already used")
+		if _, err := f.st.accessToken(ctx, access); !errors.Is(err, errTokenInvalid) {
+			t.Fatalf("the first exchange's token survived: %v", err)
+		}
+	})
+}

@@ -125,7 +125,18 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "/oauth/token":
-		if !p.knownGrant(w, r) || !p.allowToken(w, r) || !p.knownClient(ctx, w, r) {
+		if !p.knownGrant(w, r) || !p.allowToken(w, r) {
+			return
+		}
+		// A code or refresh grant reads the client, the grant, the account
+		// and the profile: in one snapshot (see store.DB.WithSnapshot),
+		// ended once the claims are read, before the signing.
+		if gt := r.PostForm.Get("grant_type"); gt == string(oidc.GrantTypeCode) || gt == string(oidc.GrantTypeRefreshToken) {
+			var end func()
+			ctx, end = p.st.db.WithSnapshot(ctx)
+			defer end()
+		}
+		if !p.knownClient(ctx, w, r) {
 			return
 		}
 	case "/oauth/introspect", "/revoke":
@@ -160,11 +171,20 @@ func (w *durableWriter) check() {
 		return
 	}
 	w.checked = true
-	if err := w.st.waitDurable(); err != nil {
-		w.failed = true
-		w.log.Error("oidc token: grant not committed", "err", err)
-		writeOAuthError(w.ResponseWriter, http.StatusInternalServerError, "server_error", "the grant could not be stored; try again")
+	err := w.st.waitDurable()
+	if err == nil {
+		return
 	}
+	w.failed = true
+	// The grant's own refusal (a code or refresh token spent twice at
+	// the same moment) is the client's error; anything else is ours.
+	var refused *oidc.Error
+	if errors.As(err, &refused) {
+		writeOAuthError(w.ResponseWriter, http.StatusBadRequest, string(refused.ErrorType), refused.Description)
+		return
+	}
+	w.log.Error("oidc token: grant not committed", "err", err)
+	writeOAuthError(w.ResponseWriter, http.StatusInternalServerError, "server_error", "the grant could not be stored; try again")
 }
 
 func (w *durableWriter) WriteHeader(status int) {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 
 	"pelote/internal/identity"
+	"pelote/internal/store"
 )
 
 var _ op.Storage = (*Store)(nil)
@@ -40,12 +41,12 @@ type reqState struct {
 	// requestURI is set when the request named a request_uri, which
 	// Pelote does not fetch.
 	requestURI bool
-	// durable are the grant writes of this request still being committed:
-	// the token endpoint signs meanwhile and answers once they are on disk
-	// (see store.InGroupTxEarly and durableWriter).
+	// durable wait for the grant writes of this request, queued and
+	// committed while the token endpoint signs; each tells their outcome
+	// as the client is to hear it (see grantTx and durableWriter).
 	durable []func() error
 	// spent is the authorization request whose code this request's grant
-	// spent, in the grant's own transaction.
+	// spends, in the grant's own transaction.
 	spent string
 }
 
@@ -200,7 +201,11 @@ func (s *Store) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo,
 	default:
 		return fmt.Errorf("openid: ID token for %T is not supported", req)
 	}
-	if err := s.fillClaims(ctx, info, req.GetSubject(), account, profile, scopes); err != nil {
+	err := s.fillClaims(ctx, info, req.GetSubject(), account, profile, scopes)
+	// The token request's last read: its reader goes back before the
+	// signing (see store.DB.WithSnapshot).
+	store.EndSnapshot(ctx)
+	if err != nil {
 		return err
 	}
 	if session != 0 {

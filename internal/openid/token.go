@@ -50,16 +50,16 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 		// A JWT checked offline; only its revocation is stored.
 		return randomID(16), exp, nil
 	case *AuthRequest:
-		var id string
+		id := randomID(16)
+		noteSpent(ctx, r)
 		err := s.grantTx(ctx, func(tx *store.Tx) error {
 			grant, err := s.grantFrom(ctx, tx, r)
 			if err != nil {
 				return err
 			}
-			id, err = s.insertToken(ctx, tx, grant, "access", "", r.Scopes, exp)
-			return err
+			return s.insertToken(ctx, tx, id, grant, "access", "", r.Scopes, exp)
 		})
-		return id, exp, s.afterGrantTx(ctx, err)
+		return id, exp, err
 	}
 	return "", time.Time{}, fmt.Errorf("openid: access token for %T is not supported", req)
 }
@@ -69,73 +69,76 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	now := s.now()
 	exp := now.Add(s.Life.AccessToken)
-	var accessID, refresh string
-	var reused int64
-	// Grants share their commits: see grantTx.
-	err := s.grantTx(ctx, func(tx *store.Tx) error {
-		var grant int64
-		var scopes []string
-		switch r := req.(type) {
-		case *AuthRequest:
+	// Named before the writes, which may run after this returns (grantTx).
+	accessID, refresh := randomID(16), "rt_"+randomID(32)
+	var write func(tx *store.Tx) (grant int64, scopes []string, err error)
+	switch r := req.(type) {
+	case *AuthRequest:
+		noteSpent(ctx, r)
+		write = func(tx *store.Tx) (int64, []string, error) {
 			g, err := s.grantFrom(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			grant, scopes = g, r.Scopes
-		case *refreshRequest:
+			return g, r.Scopes, err
+		}
+	case *refreshRequest:
+		write = func(tx *store.Tx) (int64, []string, error) {
 			res, err := tx.Exec(ctx, `UPDATE oidc_tokens SET used_at = ? WHERE hash = ? AND kind = 'refresh' AND used_at = 0`, now.Unix(), hashToken(current))
 			if err != nil {
-				return err
+				return 0, nil, err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				reused = r.grantID
-				return errRefreshReused
+				// Spent by another request since it was read.
+				return 0, nil, refreshReused{grant: r.grantID}
 			}
 			if _, err := tx.Exec(ctx, `UPDATE oidc_grants SET last_used_at = ?, expires_at = ? WHERE id = ?`,
 				now.Unix(), now.Add(s.Life.Refresh).Unix(), r.grantID); err != nil {
-				return err
+				return 0, nil, err
 			}
-			grant, scopes = r.grantID, r.scopes
-		default:
-			return fmt.Errorf("openid: refresh token for %T is not supported", req)
+			return r.grantID, r.scopes, nil
 		}
-		var err error
-		if accessID, err = s.insertToken(ctx, tx, grant, "access", "", scopes, exp); err != nil {
+	default:
+		return "", "", time.Time{}, fmt.Errorf("openid: refresh token for %T is not supported", req)
+	}
+	err := s.grantTx(ctx, func(tx *store.Tx) error {
+		grant, scopes, err := write(tx)
+		if err != nil {
 			return err
 		}
-		refresh = "rt_" + randomID(32)
-		_, err = s.insertToken(ctx, tx, grant, "refresh", hashToken(refresh), scopes, now.Add(s.Life.Refresh))
-		return err
-	})
-	if reused != 0 {
-		if rerr := s.revokeGrant(ctx, reused, "refresh token reused"); rerr != nil {
-			return "", "", time.Time{}, rerr
+		if err := s.insertToken(ctx, tx, accessID, grant, "access", "", scopes, exp); err != nil {
+			return err
 		}
-	}
+		return s.insertToken(ctx, tx, randomID(16), grant, "refresh", hashToken(refresh), scopes, now.Add(s.Life.Refresh))
+	})
 	if err != nil {
-		return "", "", time.Time{}, s.afterGrantTx(ctx, err)
+		return "", "", time.Time{}, err
 	}
 	return accessID, refresh, exp, nil
 }
 
 // grantTx runs a grant's writes in a shared commit (store.InGroupTx). In a
-// provider request it returns before the commit is on disk, so the ID
-// token is signed while SQLite syncs; the provider holds the answer until
-// the writes are durable (see reqState.durable).
+// provider request it returns before they even ran: the tokens are signed
+// while the writes wait for their turn and SQLite syncs, and the provider
+// holds the answer until they are durable, answering with their error
+// instead if they failed (see reqState.durable). fn runs on the
+// committer's goroutine.
 func (s *Store) grantTx(ctx context.Context, fn func(*store.Tx) error) error {
 	st := stateOf(ctx)
 	if st == nil {
-		return s.db.InGroupTx(ctx, fn)
+		return s.afterGrantTx(ctx, s.db.InGroupTx(ctx, fn))
 	}
-	durable, err := s.db.InGroupTxEarly(ctx, fn)
-	if err != nil {
-		return err
-	}
-	st.durable = append(st.durable, durable)
+	wait := s.db.InGroupTxLater(ctx, fn)
+	st.durable = append(st.durable, func() error { return s.afterGrantTx(ctx, wait()) })
 	return nil
 }
 
 var errRefreshReused = oidc.ErrInvalidGrant().WithDescription("refresh token already used; the grant is revoked")
+
+// noteSpent tells the request that its grant spends r's code in the
+// grant's own transaction (see DeleteAuthRequest).
+func noteSpent(ctx context.Context, r *AuthRequest) {
+	if st := stateOf(ctx); st != nil {
+		st.spent = r.ID
+	}
+}
 
 // grantFrom creates the grant of a code's first exchange. A request that
 // already has a grant was exchanged twice: both are revoked.
@@ -167,9 +170,6 @@ func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest) (in
 		// Revoked after this transaction, which rolls back.
 		return 0, codeReused{grant: first}
 	}
-	if st := stateOf(ctx); st != nil {
-		st.spent = r.ID
-	}
 	return id, nil
 }
 
@@ -179,30 +179,42 @@ type codeReused struct{ grant int64 }
 
 func (codeReused) Error() string { return "code already used" }
 
+// refreshReused is a refresh token spent by two requests at the same
+// moment: the second revokes the grant once its transaction is over.
+type refreshReused struct{ grant int64 }
+
+func (refreshReused) Error() string { return "refresh token already used" }
+
 // afterGrantTx revokes what a failed grant transaction found reused, and
 // turns that into the error the client gets.
 func (s *Store) afterGrantTx(ctx context.Context, err error) error {
-	var reuse codeReused
-	if !errors.As(err, &reuse) {
-		return err
-	}
-	if reuse.grant != 0 {
-		if rerr := s.revokeGrant(ctx, reuse.grant, "code reused"); rerr != nil {
+	var code codeReused
+	var refresh refreshReused
+	switch {
+	case errors.As(err, &code):
+		if code.grant != 0 {
+			if rerr := s.revokeGrant(ctx, code.grant, "code reused"); rerr != nil {
+				return rerr
+			}
+		}
+		return oidc.ErrInvalidGrant().WithDescription("code already used; the tokens issued from it are revoked")
+	case errors.As(err, &refresh):
+		if rerr := s.revokeGrant(ctx, refresh.grant, "refresh token reused"); rerr != nil {
 			return rerr
 		}
+		return errRefreshReused
 	}
-	return oidc.ErrInvalidGrant().WithDescription("code already used; the tokens issued from it are revoked")
+	return err
 }
 
-func (s *Store) insertToken(ctx context.Context, tx *store.Tx, grant int64, kind, hash string, scopes []string, exp time.Time) (string, error) {
-	id := randomID(16)
+func (s *Store) insertToken(ctx context.Context, tx *store.Tx, id string, grant int64, kind, hash string, scopes []string, exp time.Time) error {
 	var h any
 	if hash != "" {
 		h = hash
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO oidc_tokens (id, grant_id, kind, hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		id, grant, kind, h, strings.Join(scopes, " "), s.now().Unix(), exp.Unix())
-	return id, err
+	return err
 }
 
 // revokeGrant ends a grant and deletes its tokens.

@@ -11,11 +11,8 @@ const maxGroup = 64
 
 // groupItem is one caller's share of a group transaction.
 type groupItem struct {
-	ctx context.Context
-	fn  func(*Tx) error
-	// ran, when not nil, hears fn's own outcome as soon as its savepoint
-	// is released, before the commit (see InGroupTxEarly).
-	ran  chan error
+	ctx  context.Context
+	fn   func(*Tx) error
 	done chan error
 }
 
@@ -63,40 +60,30 @@ func (db *DB) InGroupTx(ctx context.Context, fn func(*Tx) error) error {
 	return <-it.done
 }
 
-// InGroupTxEarly is InGroupTx for a caller with work to do while the
-// commit is written: it returns as soon as fn's writes are in the group's
-// transaction, with durable, which waits for the commit and tells whether
-// those writes are on disk. An error from fn is returned at once (its
-// writes are rolled back) and durable is nil. The caller must call durable
-// before it lets anyone act on the writes: a token endpoint signs while
-// SQLite syncs, then answers only once durable returned nil.
-func (db *DB) InGroupTxEarly(ctx context.Context, fn func(*Tx) error) (durable func() error, err error) {
+// InGroupTxLater is InGroupTx for a caller with work to do while its
+// writes wait for their turn and are committed: it queues fn and returns
+// at once with wait, which tells fn's outcome once the group's commit is
+// over: fn's own error (its writes rolled back), the commit's, or nil
+// when the writes are on disk. wait may be called more than once. fn runs
+// on the committer's goroutine: it must not touch what its caller uses
+// meanwhile. The caller must call wait before it lets anyone act on the
+// writes: a token endpoint signs its tokens meanwhile, then answers only
+// once wait returned nil.
+func (db *DB) InGroupTxLater(ctx context.Context, fn func(*Tx) error) (wait func() error) {
 	if db.group == nil {
-		if err := db.InGroupTx(ctx, fn); err != nil {
-			return nil, err
-		}
-		return func() error { return nil }, nil
+		err := db.InGroupTx(ctx, fn)
+		return func() error { return err }
 	}
-	it := &groupItem{ctx: ctx, fn: fn, ran: make(chan error, 1), done: make(chan error, 1)}
+	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	if err := db.queueGroup(ctx, it); err != nil {
-		return nil, err
-	}
-	select {
-	case err := <-it.ran:
-		if err != nil {
-			return nil, err
-		}
-	case err := <-it.done:
-		// Answered without running (cancelled, or the batch could not
-		// begin).
-		return nil, err
+		return func() error { return err }
 	}
 	var once sync.Once
 	var result error
 	return func() error {
 		once.Do(func() { result = <-it.done })
 		return result
-	}, nil
+	}
 }
 
 // queueGroup hands it to the committer, starting it on first use.
@@ -172,9 +159,6 @@ func (db *DB) runGroup(batch []*groupItem) {
 		if errs[i] = db.runSavepoint(t, it); errs[i] != nil {
 			t.after = t.after[:hooks] // rolled back: its hooks go too
 		}
-		if it.ran != nil {
-			it.ran <- errs[i]
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("store: commit: %w", err)
@@ -203,7 +187,8 @@ func (db *DB) runSavepoint(t *Tx, it *groupItem) (err error) {
 	if err := it.ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(it.ctx, "SAVEPOINT grouped"); err != nil {
+	// Through t.Exec: the statement cache spares a parse per caller.
+	if _, err := t.Exec(it.ctx, "SAVEPOINT grouped"); err != nil {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
 	defer func() {
@@ -212,11 +197,11 @@ func (db *DB) runSavepoint(t *Tx, it *groupItem) (err error) {
 		}
 		if err != nil {
 			// Rolled back with the group's context: the caller's may be done.
-			if _, rerr := t.tx.ExecContext(context.Background(), "ROLLBACK TO grouped"); rerr != nil {
+			if _, rerr := t.Exec(context.Background(), "ROLLBACK TO grouped"); rerr != nil {
 				err = fmt.Errorf("%w (and its rollback failed: %v)", err, rerr)
 			}
 		}
-		if _, rerr := t.tx.ExecContext(context.Background(), "RELEASE grouped"); rerr != nil && err == nil {
+		if _, rerr := t.Exec(context.Background(), "RELEASE grouped"); rerr != nil && err == nil {
 			err = fmt.Errorf("store: release savepoint: %w", rerr)
 		}
 	}()

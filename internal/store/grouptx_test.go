@@ -141,36 +141,32 @@ func TestAfterCommit(t *testing.T) {
 	}
 }
 
-// InGroupTxEarly returns once the caller's writes are in the transaction;
-// durable then says whether they reached the disk. A failing fn is told at
-// once and leaves nothing.
-func TestGroupTxEarly(t *testing.T) {
+// InGroupTxLater returns before fn ran; wait then says whether the writes
+// reached the disk. A failing fn is told by wait and leaves nothing.
+func TestGroupTxLater(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := context.Background()
-	durable, err := db.InGroupTxEarly(ctx, func(tx *store.Tx) error { return insertLease(ctx, tx, "early") })
-	if err != nil {
-		t.Fatal(err)
+	wait := db.InGroupTxLater(ctx, func(tx *store.Tx) error { return insertLease(ctx, tx, "later") })
+	if err := wait(); err != nil {
+		t.Fatalf("wait: %v", err)
 	}
-	if err := durable(); err != nil {
-		t.Fatalf("durable: %v", err)
-	}
-	if err := durable(); err != nil {
-		t.Fatalf("durable, asked again: %v", err)
+	if err := wait(); err != nil {
+		t.Fatalf("wait, asked again: %v", err)
 	}
 	var n int
-	db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'early'`).Scan(&n)
+	db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'later'`).Scan(&n)
 	if n != 1 {
-		t.Fatalf("%d rows after durable", n)
+		t.Fatalf("%d rows after wait", n)
 	}
 	boom := errors.New("boom")
-	d2, err := db.InGroupTxEarly(ctx, func(tx *store.Tx) error {
+	failed := db.InGroupTxLater(ctx, func(tx *store.Tx) error {
 		if err := insertLease(ctx, tx, "failed"); err != nil {
 			return err
 		}
 		return boom
 	})
-	if !errors.Is(err, boom) || d2 != nil {
-		t.Fatalf("a failing fn: %v, durable %v", err, d2 != nil)
+	if err := failed(); !errors.Is(err, boom) {
+		t.Fatalf("a failing fn: %v", err)
 	}
 	// The committer goes on, and the failed writes are not there.
 	if err := db.InGroupTx(ctx, func(tx *store.Tx) error { return insertLease(ctx, tx, "after") }); err != nil {
@@ -179,5 +175,10 @@ func TestGroupTxEarly(t *testing.T) {
 	db.QueryRow(ctx, `SELECT COUNT(*) FROM leases WHERE name = 'failed'`).Scan(&n)
 	if n != 0 {
 		t.Fatal("the failed fn's writes were committed")
+	}
+	// A closed database answers at once.
+	db.Close()
+	if err := db.InGroupTxLater(ctx, func(tx *store.Tx) error { return nil })(); err == nil {
+		t.Fatal("a closed database took writes")
 	}
 }

@@ -79,6 +79,10 @@ func ensureWritableDir(dir string) error {
 	return os.Remove(name)
 }
 
+// readers is the size of SQLite's reader pool: WAL lets them run beside
+// the writer and each other.
+const readers = 4
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
@@ -101,8 +105,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(4)
-	r.SetMaxIdleConns(2)
+	// Readers stay open while they are used (a connection opened per
+	// query costs its pragmas and every statement's parse again) and close
+	// after a minute of rest, which gives their page caches back.
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxIdleTime(time.Minute)
 	db := &DB{dialect: SQLite, w: w, r: r, where: "SQLite file " + path, stmts: newStmtCache(), group: newGroupCommitter()}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
@@ -122,8 +130,10 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", where, err)
 	}
+	// As with SQLite's readers: a connection kept while in use, since a
+	// new one costs a round of authentication; closed after rest.
 	p.SetMaxOpenConns(10)
-	p.SetMaxIdleConns(2)
+	p.SetMaxIdleConns(10)
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{dialect: Postgres, w: p, r: p, where: where}
 	if err := db.ping(ctx); err != nil {
@@ -187,16 +197,23 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return db.w.ExecContext(ctx, rebind(db.dialect, query), args...)
 }
 
-// Query runs a read on the reader pool.
+// Query runs a read on the reader pool, in ctx's snapshot if it has one.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if rows, ok, err := db.snapshotQuery(ctx, query, args); ok {
+		return rows, err
+	}
 	if st := db.stmts.get(ctx, db.r, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return db.r.QueryContext(ctx, rebind(db.dialect, query), args...)
 }
 
-// QueryRow runs a single-row read on the reader pool.
+// QueryRow runs a single-row read on the reader pool, in ctx's snapshot
+// if it has one.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if row := db.snapshotQueryRow(ctx, query, args); row != nil {
+		return row
+	}
 	if st := db.stmts.get(ctx, db.r, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
