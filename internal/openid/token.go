@@ -80,6 +80,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 			return g, r.Scopes, err
 		}
 	case *refreshRequest:
+		scopes := r.scopes // read here: the writes run on the committer
 		write = func(tx *store.Tx) (int64, []string, error) {
 			res, err := tx.Exec(ctx, `UPDATE oidc_tokens SET used_at = ? WHERE hash = ? AND kind = 'refresh' AND used_at = 0`, now.Unix(), hashToken(current))
 			if err != nil {
@@ -93,7 +94,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 				now.Unix(), now.Add(s.Life.Refresh).Unix(), r.grantID); err != nil {
 				return 0, nil, err
 			}
-			return r.grantID, r.scopes, nil
+			return r.grantID, scopes, nil
 		}
 	default:
 		return "", "", time.Time{}, fmt.Errorf("openid: refresh token for %T is not supported", req)
