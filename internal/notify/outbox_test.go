@@ -483,3 +483,46 @@ func TestHeadlessSubjectIsMended(t *testing.T) {
 		t.Fatalf("events %v", events)
 	}
 }
+
+// A stop during a send records the interrupted attempt: left claimed, the
+// delivery would wait for its claim to lapse after the restart. Settings
+// with a backoff shorter than a claim let the next node retry at once.
+func TestStopDuringSendRecordsIt(t *testing.T) {
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		// The channel hangs until the sender gives up.
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	s := Settings{Channels: []ChannelConfig{{Name: "hook", Kind: "webhook", URL: hang.URL}}, Default: []string{"hook"},
+		MinBackoff: time.Second, MaxBackoff: 2 * time.Second}
+	n, clock := newNotifier(t, nil, Options{}, s)
+	if err := n.Enqueue(t.Context(), nil, down); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { n.Run(ctx); close(done) }()
+	<-arrived
+	stop()
+	<-done
+
+	o, err := n.Overview(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Pending) != 1 || !strings.Contains(o.Pending[0].LastError, "interrupted") || o.Pending[0].Attempts != 1 {
+		t.Fatalf("after the stop: %+v", o.Pending)
+	}
+	// Due again after the backoff, not after the claim's minute.
+	clock.Add(3 * time.Second)
+	claims, err := n.claim(t.Context(), n.cur.Load(), batch)
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claim after the backoff: %v, %v", claims, err)
+	}
+}

@@ -132,7 +132,21 @@ func (n *Notifier) deliverOne(ctx context.Context) (bool, error) {
 		}()
 	}
 	wg.Wait()
-	if err := n.record(ctx, st, claims, errs, true); err != nil {
+	// A stop (ctx ending) interrupts the sends but not their record:
+	// left claimed, the deliveries would wait for the claim to lapse (a
+	// minute or more) after the restart.
+	rec := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		rec, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for i, err := range errs {
+			if err != nil {
+				errs[i] = fmt.Errorf("interrupted: Pelote was stopping (%w)", err)
+			}
+		}
+	}
+	if err := n.record(rec, st, claims, errs, true); err != nil {
 		return true, err
 	}
 	// The next deliveries of these subjects may be due now: idle workers
