@@ -8,7 +8,8 @@
 #   Both servers apply the same access rule: the service account reads
 #   everything, a member reads its own entry, anonymous reads nothing.
 #   Printed: searches per second and CPU time per 1,000 searches of each,
-#   and the ratios (goal: Pelote >= 1.0x slapd per second and per CPU).
+#   and the ratios (goal: Pelote >= 1.0x slapd per second and per CPU);
+#   the share of its CPU each server and the load generator used.
 # - Binds: members binding with their password, with the argon2id
 #   parameters a hoster deploys (Pelote's defaults), against the raw
 #   argon2id rate of the same CPU, and their CPU time per bind against
@@ -66,15 +67,22 @@ export PELOTE_DATA="$tmp/data" PELOTE_LDAP_BASE_DN="$base"
 echo "$pw" | "$tmp/pelote" ldap bind-user add bench --password-stdin >/dev/null
 
 # measure NAME PID URL BINDDN: searches, then binds, then idle; sets
-# NAME_rate, NAME_cpu (ms per 1,000 searches), NAME_bind and NAME_rss_*.
+# NAME_rate, NAME_cpu (ms per 1,000 searches), NAME_busy and NAME_load
+# (CPU shares of the server and of the generator), NAME_bind and NAME_rss_*.
 measure() {
   local name=$1 pid=$2 url=$3 dn=$4 c0 c1 out
   printf -v "${name}_rss_start" %s "$(rss "$pid")"
-  c0=$(cpu "$pid")
+  local rate n load t0 t1
+  c0=$(cpu "$pid") t0=$(date +%s.%N)
   out=$("${pin_load[@]}" "$tmp/ldapload" -mode search -url "$url" -D "$dn" -w "$pw" -c "$conc" -d "$dur" -base "$base")
-  c1=$(cpu "$pid")
-  printf -v "${name}_rate" %s "${out% *}"
-  printf -v "${name}_cpu" %s "$(echo "($c1 - $c0) * 1000 / $tick * 1000 / ${out#* }" | bc -l)"
+  c1=$(cpu "$pid") t1=$(date +%s.%N)
+  read -r rate n load <<<"$out"
+  printf -v "${name}_rate" %s "$rate"
+  printf -v "${name}_cpu" %s "$(echo "($c1 - $c0) * 1000 / $tick * 1000 / $n" | bc -l)"
+  # Shares of a CPU used during the searches: the server's, and the load
+  # generator's (near 1 means the generator limits the rate).
+  printf -v "${name}_busy" %s "$(echo "($c1 - $c0) / $tick / ($t1 - $t0)" | bc -l)"
+  printf -v "${name}_load" %s "$load"
   printf -v "${name}_rss_search" %s "$(rss "$pid")"
   # Pelote turns the imported {SSHA} hashes into argon2id at each account's
   # first bind: one bind per account first, then the measure.
@@ -131,7 +139,7 @@ for round in $(seq "$rounds"); do
   kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
   out=$("${pin_srv[@]}" "$tmp/ldapload" -mode argon2 -w "$pw" -d "$dur")
   read -r argon kib argon_cpu <<<"$out"
-  for v in slapd_rate pelote_rate slapd_cpu pelote_cpu pelote_bind pelote_bind_cpu argon argon_cpu \
+  for v in slapd_rate pelote_rate slapd_cpu pelote_cpu slapd_busy pelote_busy slapd_load pelote_load pelote_bind pelote_bind_cpu argon argon_cpu \
     slapd_rss_start slapd_rss_search slapd_rss_bind slapd_rss_idle pelote_rss_start pelote_rss_search pelote_rss_bind pelote_rss_idle; do
     keep "$v" "${!v}"
   done
@@ -148,6 +156,8 @@ for v in "${!all[@]}"; do printf -v "$v" %s "$(median "$v")"; done
 echo "$placement; $conc connections, ${dur} per measure; medians of $rounds rounds (ratios: the median of each round's)"
 printf 'searches/s: slapd %.0f, Pelote %.0f, ratio %.2f (goal >= 1.0)\n' "$slapd_rate" "$pelote_rate" "$r_search"
 printf 'CPU per 1,000 searches: slapd %.0f ms, Pelote %.0f ms, ratio per CPU %.2f (goal >= 1.0)\n' "$slapd_cpu" "$pelote_cpu" "$r_search_cpu"
+printf 'CPU share during the searches: slapd %.0f%% (load generator %.0f%%), Pelote %.0f%% (load generator %.0f%%)\n' \
+  "$(echo "$slapd_busy * 100" | bc -l)" "$(echo "$slapd_load * 100" | bc -l)" "$(echo "$pelote_busy * 100" | bc -l)" "$(echo "$pelote_load * 100" | bc -l)"
 printf 'member binds/s (argon2id %d KiB, 1 pass, 1 lane): Pelote %.1f, raw argon2id %.1f on the same CPU, ratio %.2f (goal >= 0.9)\n' \
   "$kib" "$pelote_bind" "$argon" "$r_bind"
 printf 'CPU per member bind: Pelote %.1f ms, one raw argon2id %.1f ms, ratio per CPU %.2f (goal >= 0.9)\n' \
