@@ -38,7 +38,7 @@ var (
 	user     = flag.String("user", "bench", "member to sign in for refresh and code measures")
 	password = flag.String("password", "", "that member's password")
 	credDir  = flag.String("creds", "", "directory of `pelote client add --json` outputs")
-	codes    = flag.Int("codes", 400, "codes prepared for the exchange measure")
+	codes    = flag.Int("codes", 2000, "codes prepared for the exchange measure (a few seconds of exchanges, as long as the other measures)")
 	only     = flag.String("only", "", "run only the measures whose name contains this (to profile one)")
 )
 
