@@ -388,6 +388,31 @@ func TestOIDCCodeFlowWithProfilesAndTOTP(t *testing.T) {
 		}
 	})
 
+	t.Run("revoking an access token leaves its grant", func(t *testing.T) {
+		v := oauth2.GenerateVerifier()
+		q := b.callback(b.do("GET", app.cfg.AuthCodeURL("a", oauth2.S256ChallengeOption(v)), nil))
+		tk, err := app.cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.provider.UserInfo(ctx, oauth2.StaticTokenSource(tk)); err != nil {
+			t.Fatalf("userinfo: %v", err)
+		}
+		if status := postForm(t, w.issuer+"/revoke", "notes", secretValue, url.Values{"token": {tk.AccessToken}, "token_type_hint": {"access_token"}}); status != 200 {
+			t.Fatalf("revoke: %d", status)
+		}
+		if _, err := app.provider.UserInfo(ctx, oauth2.StaticTokenSource(tk)); err == nil {
+			t.Fatal("revoked access token still works")
+		}
+		fresh, err := app.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tk.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+		if err != nil {
+			t.Fatalf("the grant did not survive: %v", err)
+		}
+		if _, err := app.provider.UserInfo(ctx, oauth2.StaticTokenSource(fresh)); err != nil {
+			t.Fatalf("userinfo with the refreshed token: %v", err)
+		}
+	})
+
 	t.Run("introspection", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
 		q := b.callback(b.do("GET", app.cfg.AuthCodeURL("i", oauth2.S256ChallengeOption(v)), nil))

@@ -59,12 +59,17 @@ type Store struct {
 	Issuer string
 
 	signing *keyCache
+	// accessKey MACs access token ids (accesstoken.go).
+	accessKey []byte
 }
 
 // NewStore returns a Store over a database migrated with identity's and
 // this package's migrations.
 func NewStore(db *store.DB, ids *identity.Store, keys *secret.Keyring, log *slog.Logger) *Store {
 	s := &Store{db: db, ids: ids, keys: keys, log: log, Now: time.Now, Life: DefaultLifetimes}
+	if keys != nil { // nil only where tokens are never made (counts for the public page)
+		s.accessKey = keys.Key("access token id")
+	}
 	s.signing = &keyCache{s: s}
 	return s
 }

@@ -50,61 +50,50 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 		// A JWT checked offline; only its revocation is stored.
 		return randomID(16), exp, nil
 	case *AuthRequest:
-		id := randomID(16)
+		grant := newGrantID()
 		noteSpent(ctx, r)
-		err := s.grantTx(ctx, func(tx *store.Tx) error {
-			grant, err := s.grantFrom(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			return s.insertToken(ctx, tx, id, grant, "access", "", r.Scopes, exp)
-		})
-		return id, exp, err
+		err := s.grantTx(ctx, func(tx *store.Tx) error { return s.grantFrom(ctx, tx, r, grant) })
+		return s.accessID(grant, exp, r.Scopes), exp, err
 	}
 	return "", time.Time{}, fmt.Errorf("openid: access token for %T is not supported", req)
 }
 
 // CreateAccessAndRefreshTokens issues both; given a refresh token, it
 // rotates it: the old one is spent, and spending it again revokes the grant.
+// The access token has no row (accesstoken.go).
 func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	now := s.now()
 	exp := now.Add(s.Life.AccessToken)
 	// Named before the writes, which may run after this returns (grantTx).
-	accessID, refresh := randomID(16), "rt_"+randomID(32)
-	var write func(tx *store.Tx) (grant int64, scopes []string, err error)
+	refresh := "rt_" + randomID(32)
+	var grant int64
+	var scopes []string
+	var write func(tx *store.Tx) error
 	switch r := req.(type) {
 	case *AuthRequest:
+		grant, scopes = newGrantID(), r.Scopes
 		noteSpent(ctx, r)
-		write = func(tx *store.Tx) (int64, []string, error) {
-			g, err := s.grantFrom(ctx, tx, r)
-			return g, r.Scopes, err
-		}
+		write = func(tx *store.Tx) error { return s.grantFrom(ctx, tx, r, grant) }
 	case *refreshRequest:
-		scopes := r.scopes // read here: the writes run on the committer
-		write = func(tx *store.Tx) (int64, []string, error) {
+		grant, scopes = r.grantID, r.scopes // read here: the writes run on the committer
+		write = func(tx *store.Tx) error {
 			res, err := tx.Exec(ctx, `UPDATE oidc_tokens SET used_at = ? WHERE hash = ? AND kind = 'refresh' AND used_at = 0`, now.Unix(), hashToken(current))
 			if err != nil {
-				return 0, nil, err
+				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				// Spent by another request since it was read.
-				return 0, nil, refreshReused{grant: r.grantID}
+				return refreshReused{grant: grant}
 			}
-			if _, err := tx.Exec(ctx, `UPDATE oidc_grants SET last_used_at = ?, expires_at = ? WHERE id = ?`,
-				now.Unix(), now.Add(s.Life.Refresh).Unix(), r.grantID); err != nil {
-				return 0, nil, err
-			}
-			return r.grantID, scopes, nil
+			_, err = tx.Exec(ctx, `UPDATE oidc_grants SET last_used_at = ?, expires_at = ? WHERE id = ?`,
+				now.Unix(), now.Add(s.Life.Refresh).Unix(), grant)
+			return err
 		}
 	default:
 		return "", "", time.Time{}, fmt.Errorf("openid: refresh token for %T is not supported", req)
 	}
 	err := s.grantTx(ctx, func(tx *store.Tx) error {
-		grant, scopes, err := write(tx)
-		if err != nil {
-			return err
-		}
-		if err := s.insertToken(ctx, tx, accessID, grant, "access", "", scopes, exp); err != nil {
+		if err := write(tx); err != nil {
 			return err
 		}
 		return s.insertToken(ctx, tx, randomID(16), grant, "refresh", hashToken(refresh), scopes, now.Add(s.Life.Refresh))
@@ -112,7 +101,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	return accessID, refresh, exp, nil
+	return s.accessID(grant, exp, scopes), refresh, exp, nil
 }
 
 // grantTx runs a grant's writes in a shared commit (store.InGroupTx). In a
@@ -141,37 +130,36 @@ func noteSpent(ctx context.Context, r *AuthRequest) {
 	}
 }
 
-// grantFrom creates the grant of a code's first exchange. A request that
+// grantFrom creates grant id for a code's first exchange. A request that
 // already has a grant was exchanged twice: both are revoked.
-func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest) (int64, error) {
+func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest, id int64) error {
 	now := s.now()
 	var session any
 	if r.SessionID != 0 {
 		session = r.SessionID
 	}
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO oidc_grants (client_id, account_id, profile_id, scopes, session_id, auth_time, amr, created_at, last_used_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.ClientID, r.AccountID, r.ProfileID, strings.Join(r.Scopes, " "), session, r.AuthTime.Unix(), strings.Join(r.AMR, " "),
-		now.Unix(), now.Unix(), now.Add(s.Life.Refresh).Unix()).Scan(&id)
+	_, err := tx.Exec(ctx, `INSERT INTO oidc_grants (id, client_id, account_id, profile_id, scopes, session_id, auth_time, amr, created_at, last_used_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, r.ClientID, r.AccountID, r.ProfileID, strings.Join(r.Scopes, " "), session, r.AuthTime.Unix(), strings.Join(r.AMR, " "),
+		now.Unix(), now.Unix(), now.Add(s.Life.Refresh).Unix())
 	if err != nil {
-		return 0, err
+		return err
 	}
 	// Spending the code here, in the grant's transaction, saves
 	// DeleteAuthRequest a commit of its own.
 	res, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET grant_id = ?, code_used_at = ? WHERE id = ? AND grant_id IS NULL AND code_used_at = 0`, id, now.Unix(), r.ID)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var first int64
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(grant_id, 0) FROM oidc_auth_requests WHERE id = ?`, r.ID).Scan(&first); err != nil {
-			return 0, err
+			return err
 		}
 		// Revoked after this transaction, which rolls back.
-		return 0, codeReused{grant: first}
+		return codeReused{grant: first}
 	}
-	return id, nil
+	return nil
 }
 
 // codeReused is a code exchanged twice at the same moment: the grant the
@@ -337,6 +325,15 @@ func (s *Store) RevokeToken(ctx context.Context, tokenOrID, userID, clientID str
 		}
 		return nil
 	}
+	switch handled, err := s.revokeAccess(ctx, tokenOrID, clientID); {
+	case errors.Is(err, errNotYourToken):
+		return oidc.ErrUnauthorizedClient().WithDescription("the token was not issued to this client")
+	case err != nil:
+		return oidc.ErrServerError().WithParent(err)
+	case handled:
+		return nil
+	}
+	// An access token issued with a row of its own (legacyAccessToken).
 	var owner string
 	err := s.db.QueryRow(ctx, `SELECT g.client_id FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id WHERE t.id = ? AND t.kind = 'access'`, tokenOrID).Scan(&owner)
 	switch {
@@ -358,27 +355,6 @@ func (s *Store) RevokeToken(ctx context.Context, tokenOrID, userID, clientID str
 		return oidc.ErrServerError().WithParent(err)
 	}
 	return nil
-}
-
-// accessToken loads a live opaque access token's grant.
-func (s *Store) accessToken(ctx context.Context, id string) (*refreshRequest, error) {
-	r := &refreshRequest{tokenID: id}
-	var scopes string
-	var expires, revoked int64
-	err := s.db.QueryRow(ctx, `SELECT t.scopes, t.expires_at, g.id, g.client_id, g.account_id, g.profile_id, g.revoked_at, sb.subject
-		FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id JOIN oidc_subjects sb ON sb.profile_id = g.profile_id
-		WHERE t.id = ? AND t.kind = 'access'`, id).Scan(&scopes, &expires, &r.grantID, &r.clientID, &r.accountID, &r.profileID, &revoked, &r.subject)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errTokenInvalid
-	}
-	if err != nil {
-		return nil, err
-	}
-	if revoked != 0 || expires <= s.now().Unix() {
-		return nil, errTokenInvalid
-	}
-	r.scopes = strings.Fields(scopes)
-	return r, s.accountActive(ctx, r.accountID)
 }
 
 var errTokenInvalid = errors.New("token unknown, expired or revoked")
