@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
@@ -165,4 +164,4 @@ func (s *Store) revokeAccess(ctx context.Context, id, clientID string) (handled 
 	return true, err
 }
 
-var errNotYourToken = fmt.Errorf("the token was not issued to this client")
+var errNotYourToken = errors.New("the token was not issued to this client")

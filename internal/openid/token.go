@@ -130,7 +130,7 @@ func noteSpent(ctx context.Context, r *AuthRequest) {
 	}
 }
 
-// grantFrom creates grant id for a code's first exchange. A request that
+// grantFrom creates, as id, the grant of a code's first exchange. A request that
 // already has a grant was exchanged twice: both are revoked.
 func (s *Store) grantFrom(ctx context.Context, tx *store.Tx, r *AuthRequest, id int64) error {
 	now := s.now()
